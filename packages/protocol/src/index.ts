@@ -1,0 +1,11 @@
+export * from "./agents.js";
+export * from "./errors.js";
+export * from "./lists.js";
+export * from "./openapi.js";
+export * from "./permissions.js";
+export * from "./routes.js";
+export * from "./system.js";
+export * from "./text.js";
+
+export const API_PREFIX = "/api/v1";
+export const DEFAULT_PORT = 8080;

@@ -1,0 +1,29 @@
+import { z } from "zod";
+
+/**
+ * The contract's coarse permissions. A principal holding one of them holds that action on every
+ * domain (`read` implies `agents:read`); `admin` implies everything.
+ */
+export const CoarsePermission = z.enum(["read", "write", "delete", "execute", "admin"]);
+export type CoarsePermission = z.infer<typeof CoarsePermission>;
+
+/** Fine-grained permissions, `domain:action`. Routes declare one of these. */
+export const Permission = z.enum([
+  "system:read",
+  "system:admin",
+  "agents:read",
+  "agents:write",
+  "agents:delete",
+]);
+export type Permission = z.infer<typeof Permission>;
+
+export type Grant = CoarsePermission | Permission;
+
+/** Whether a set of grants allows a fine permission. Kept here so the SDK can answer it offline. */
+export function grantsAllow(grants: Iterable<Grant>, required: Permission): boolean {
+  const action = required.slice(required.indexOf(":") + 1);
+  for (const grant of grants) {
+    if (grant === "admin" || grant === required || grant === action) return true;
+  }
+  return false;
+}

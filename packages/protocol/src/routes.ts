@@ -1,0 +1,196 @@
+import type { z } from "zod";
+import {
+  AgentCreatedResponse,
+  AgentCreateRequest,
+  AgentDefinition,
+  AgentDefinitionListQuery,
+  AgentDefinitionPage,
+  AgentDeletedResponse,
+  AgentIdParams,
+  AgentMetrics,
+  AgentStatusResponse,
+  AgentUpdateRequest,
+} from "./agents.js";
+import { AgentIdList } from "./lists.js";
+import type { Permission } from "./permissions.js";
+import { ConfigReloadResponse, HealthResponse, ReadinessResponse, SystemMetrics } from "./system.js";
+
+export type HttpMethod = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
+
+/** Idempotent methods may be retried by clients after a network failure, 429 or 503. */
+export const IDEMPOTENT_METHODS: ReadonlySet<HttpMethod> = new Set(["GET", "PUT", "DELETE"]);
+
+export interface RouteDefinition {
+  /** Stable name; the OpenAPI operationId. */
+  readonly id: string;
+  readonly method: HttpMethod;
+  /** Relative to the API base (/api/v1), with `{param}` segments. */
+  readonly path: string;
+  readonly summary: string;
+  readonly tag: string;
+  /** `public` routes need no credential; every other route names the permission it needs. */
+  readonly auth: "public" | Permission;
+  /** True for routes of the 0.3.x client contract, whose shapes are frozen. */
+  readonly contract: boolean;
+  readonly params?: z.ZodType;
+  readonly query?: z.ZodType;
+  readonly body?: z.ZodType;
+  readonly response: z.ZodType;
+  readonly successStatus?: number;
+}
+
+function route<const R extends RouteDefinition>(definition: R): R {
+  return definition;
+}
+
+export const routes = {
+  health: route({
+    id: "health",
+    method: "GET",
+    path: "/health",
+    summary: "Liveness: the process is up and serving",
+    tag: "system",
+    auth: "public",
+    contract: true,
+    response: HealthResponse,
+  }),
+  ready: route({
+    id: "ready",
+    method: "GET",
+    path: "/ready",
+    summary: "Readiness: dependencies (database) answer; 503 when not",
+    tag: "system",
+    auth: "public",
+    contract: false,
+    response: ReadinessResponse,
+  }),
+  systemMetrics: route({
+    id: "systemMetrics",
+    method: "GET",
+    path: "/metrics",
+    summary: "Process and host metrics, measured now",
+    tag: "system",
+    auth: "system:read",
+    contract: true,
+    response: SystemMetrics,
+  }),
+  reloadConfig: route({
+    id: "reloadConfig",
+    method: "POST",
+    path: "/admin/config/reload",
+    summary: "Re-read configuration and apply the reloadable keys (same as SIGHUP)",
+    tag: "system",
+    auth: "system:admin",
+    contract: false,
+    response: ConfigReloadResponse,
+  }),
+  createAgent: route({
+    id: "createAgent",
+    method: "POST",
+    path: "/agents",
+    summary: "Create an agent with the id you choose",
+    tag: "agents",
+    auth: "agents:write",
+    contract: true,
+    body: AgentCreateRequest,
+    response: AgentCreatedResponse,
+    successStatus: 201,
+  }),
+  listAgents: route({
+    id: "listAgents",
+    method: "GET",
+    path: "/agents",
+    summary: "Ids of all agents (a bare array of strings)",
+    tag: "agents",
+    auth: "agents:read",
+    contract: true,
+    response: AgentIdList,
+  }),
+  getAgentStatus: route({
+    id: "getAgentStatus",
+    method: "GET",
+    path: "/agents/{agent_id}",
+    summary: "An agent's state and resource usage",
+    tag: "agents",
+    auth: "agents:read",
+    contract: true,
+    params: AgentIdParams,
+    response: AgentStatusResponse,
+  }),
+  getAgentMetrics: route({
+    id: "getAgentMetrics",
+    method: "GET",
+    path: "/agents/{agent_id}/metrics",
+    summary: "An agent's task counters and timings",
+    tag: "agents",
+    auth: "agents:read",
+    contract: true,
+    params: AgentIdParams,
+    response: AgentMetrics,
+  }),
+  getAgentDefinition: route({
+    id: "getAgentDefinition",
+    method: "GET",
+    path: "/agents/{agent_id}/definition",
+    summary: "An agent's full definition",
+    tag: "agents",
+    auth: "agents:read",
+    contract: false,
+    params: AgentIdParams,
+    response: AgentDefinition,
+  }),
+  listAgentDefinitions: route({
+    id: "listAgentDefinitions",
+    method: "GET",
+    path: "/agent-definitions",
+    summary: "Full agent definitions, oldest first, a page at a time",
+    tag: "agents",
+    auth: "agents:read",
+    contract: false,
+    query: AgentDefinitionListQuery,
+    response: AgentDefinitionPage,
+  }),
+  updateAgent: route({
+    id: "updateAgent",
+    method: "PATCH",
+    path: "/agents/{agent_id}",
+    summary: "Change some fields of an agent (null or absent = unchanged)",
+    tag: "agents",
+    auth: "agents:write",
+    contract: false,
+    params: AgentIdParams,
+    body: AgentUpdateRequest,
+    response: AgentDefinition,
+  }),
+  deleteAgent: route({
+    id: "deleteAgent",
+    method: "DELETE",
+    path: "/agents/{agent_id}",
+    summary: "Delete an agent",
+    tag: "agents",
+    auth: "agents:delete",
+    contract: false,
+    params: AgentIdParams,
+    response: AgentDeletedResponse,
+  }),
+} as const;
+
+export type Routes = typeof routes;
+export type RouteId = keyof Routes;
+
+type Field<R, K extends string> = R extends { readonly [P in K]: infer S extends z.ZodType } ? S : never;
+/** What a caller sends for a route (before defaults and coercion). */
+export type RouteBody<R extends RouteId> = z.input<Field<Routes[R], "body">>;
+export type RouteQuery<R extends RouteId> = z.input<Field<Routes[R], "query">>;
+export type RouteParams<R extends RouteId> = z.input<Field<Routes[R], "params">>;
+/** What the server answers for a route. */
+export type RouteResponse<R extends RouteId> = z.output<Routes[R]["response"]>;
+
+/** Fills `{param}` segments, percent-encoding each value. */
+export function buildPath(path: string, params: Record<string, string> = {}): string {
+  return path.replace(/\{([a-z_]+)\}/g, (_, name: string) => {
+    const value = params[name];
+    if (value === undefined) throw new Error(`missing path parameter ${name}`);
+    return encodeURIComponent(value);
+  });
+}
