@@ -39,14 +39,17 @@ function operationOf(route: RouteDefinition): JsonSchema {
     },
   };
   if (route.body || route.query || route.params) {
-    responses[String(statusOfErrorCode.VALIDATION_FAILED)] = errorResponse("Invalid request; `details.issues` names each field");
+    responses[String(statusOfErrorCode.VALIDATION_FAILED)] = errorResponse(
+      "Invalid request; `details.issues` names each field",
+    );
   }
   if (route.auth !== "public") {
     responses["401"] = errorResponse("Missing, invalid or expired credential");
     responses["403"] = errorResponse(`The credential lacks the ${route.auth} permission`);
   }
   if (route.params) responses["404"] = errorResponse("No such resource in your tenant");
-  if (route.method === "POST" && route.successStatus === 201) responses["409"] = errorResponse("Already exists");
+  if (route.method === "POST" && route.successStatus === 201)
+    responses["409"] = errorResponse("Already exists");
   responses["500"] = errorResponse("A fault in the runtime; the request id in the body finds it in the logs");
 
   return {
@@ -55,7 +58,9 @@ function operationOf(route: RouteDefinition): JsonSchema {
     tags: [route.tag],
     ...(route.auth === "public"
       ? { security: [] }
-      : { description: `Requires the \`${route.auth}\` permission.${route.contract ? " Part of the v1 client contract." : ""}` }),
+      : {
+          description: `Requires the \`${route.auth}\` permission.${route.contract ? " Part of the v1 client contract." : ""}`,
+        }),
     parameters: [...parametersOf(route.params, "path"), ...parametersOf(route.query, "query")],
     ...(route.body
       ? {
@@ -70,7 +75,11 @@ function operationOf(route: RouteDefinition): JsonSchema {
 }
 
 /** The OpenAPI 3.1 document for every route in the table, with paths under `prefix`. */
-export function buildOpenApiDocument(options: { version: string; prefix: string; serverUrl?: string }): JsonSchema {
+export function buildOpenApiDocument(options: {
+  version: string;
+  prefix: string;
+  serverUrl?: string;
+}): JsonSchema {
   const paths: Record<string, Record<string, JsonSchema>> = {};
   for (const route of Object.values(routes) as RouteDefinition[]) {
     const path = `${options.prefix}${route.path}`;
@@ -88,7 +97,9 @@ export function buildOpenApiDocument(options: { version: string; prefix: string;
     ...(options.serverUrl ? { servers: [{ url: options.serverUrl }] } : {}),
     security: [{ bearer: [] }],
     components: {
-      securitySchemes: { bearer: { type: "http", scheme: "bearer", description: "An API key (sym_…) or an access token" } },
+      securitySchemes: {
+        bearer: { type: "http", scheme: "bearer", description: "An API key (sym_…) or an access token" },
+      },
       schemas: { Error: toJsonSchema(ErrorBody, "output") },
     },
     paths,

@@ -1,0 +1,92 @@
+import type { Insertable, Kysely, Selectable, Updateable } from "kysely";
+import type { Scope } from "../identity/scope.js";
+import type { AgentTable, Database } from "../store/schema.js";
+
+export type AgentRow = Selectable<AgentTable>;
+export type NewAgentRow = Omit<Insertable<AgentTable>, "tenant_id">;
+export type AgentChanges = Omit<Updateable<AgentTable>, "tenant_id" | "id" | "version" | "created_at">;
+
+export interface PageCursor {
+  createdAt: string;
+  id: string;
+}
+
+/** Every query is filtered by the scope's tenant; another tenant's agent does not exist here. */
+export class AgentRepository {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  /** Inserts unless the id is taken in this tenant; true when this call created the row. */
+  async insertIfAbsent(scope: Scope, row: NewAgentRow): Promise<boolean> {
+    const result = await this.db
+      .insertInto("agents")
+      .values({ ...row, tenant_id: scope.tenantId })
+      .onConflict((conflict) => conflict.columns(["tenant_id", "id"]).doNothing())
+      .executeTakeFirst();
+    return Number(result.numInsertedOrUpdatedRows ?? 0n) === 1;
+  }
+
+  findByTenantAndId(scope: Scope, id: string): Promise<AgentRow | undefined> {
+    return this.db
+      .selectFrom("agents")
+      .selectAll()
+      .where("tenant_id", "=", scope.tenantId)
+      .where("id", "=", id)
+      .executeTakeFirst();
+  }
+
+  async listIds(scope: Scope): Promise<string[]> {
+    const rows = await this.db
+      .selectFrom("agents")
+      .select("id")
+      .where("tenant_id", "=", scope.tenantId)
+      .orderBy("created_at")
+      .orderBy("id")
+      .execute();
+    return rows.map((row) => row.id);
+  }
+
+  listPage(scope: Scope, limit: number, after: PageCursor | undefined): Promise<AgentRow[]> {
+    let query = this.db.selectFrom("agents").selectAll().where("tenant_id", "=", scope.tenantId);
+    if (after) {
+      query = query.where((eb) =>
+        eb.or([
+          eb("created_at", ">", after.createdAt),
+          eb.and([eb("created_at", "=", after.createdAt), eb("id", ">", after.id)]),
+        ]),
+      );
+    }
+    return query.orderBy("created_at").orderBy("id").limit(limit).execute();
+  }
+
+  /** Applies the changes and bumps the version in one statement; undefined when there is no such agent. */
+  update(scope: Scope, id: string, changes: AgentChanges): Promise<AgentRow | undefined> {
+    return this.db
+      .updateTable("agents")
+      .set((eb) => ({ ...changes, version: eb("version", "+", 1) }))
+      .where("tenant_id", "=", scope.tenantId)
+      .where("id", "=", id)
+      .returningAll()
+      .executeTakeFirst();
+  }
+
+  async delete(scope: Scope, id: string): Promise<boolean> {
+    const result = await this.db
+      .deleteFrom("agents")
+      .where("tenant_id", "=", scope.tenantId)
+      .where("id", "=", id)
+      .executeTakeFirst();
+    return Number(result.numDeletedRows) === 1;
+  }
+
+  async countByState(scope: Scope): Promise<{ total: number; active: number }> {
+    const row = await this.db
+      .selectFrom("agents")
+      .select((eb) => [
+        eb.fn.countAll().as("total"),
+        eb.fn.sum(eb.case().when("state", "in", ["active", "busy"]).then(1).else(0).end()).as("active"),
+      ])
+      .where("tenant_id", "=", scope.tenantId)
+      .executeTakeFirstOrThrow();
+    return { total: Number(row.total), active: Number(row.active ?? 0) };
+  }
+}

@@ -1,0 +1,56 @@
+import { z } from "zod";
+
+const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+
+/** Environment variables and flags arrive as text; these accept both text and typed values. */
+const integer = (min: number, max: number) =>
+  z.preprocess(
+    (v) => (typeof v === "string" && /^-?\d+$/.test(v.trim()) ? Number(v.trim()) : v),
+    z
+      .int(`must be a whole number between ${min} and ${max}`)
+      .min(min, `must be at least ${min}`)
+      .max(max, `must be at most ${max}`),
+  );
+const boolean = z.preprocess((v) => {
+  if (typeof v !== "string") return v;
+  const text = v.trim().toLowerCase();
+  if (["true", "1", "yes", "on"].includes(text)) return true;
+  if (["false", "0", "no", "off"].includes(text)) return false;
+  return v;
+}, z.boolean("must be true or false"));
+
+export const ConfigSchema = z.strictObject({
+  host: z.string().min(1, "must not be empty").default("127.0.0.1"),
+  port: integer(0, 65535).default(8080),
+  dataDir: z.string().min(1, "must not be empty").default(".symbiont"),
+  databaseUrl: z
+    .string()
+    .regex(
+      /^postgres(ql)?:\/\//,
+      "must be a postgres:// or postgresql:// URL (leave it unset for the embedded SQLite)",
+    )
+    .optional(),
+  logLevel: z.enum(LOG_LEVELS, `must be one of ${LOG_LEVELS.join(", ")}`).default("info"),
+  apiKey: z
+    .string()
+    .min(16, "must be at least 16 characters (generate one with `openssl rand -hex 24`)")
+    .optional(),
+  bodyLimit: integer(1024, 100 * 1024 * 1024).default(1024 * 1024),
+  shutdownTimeoutMs: integer(100, 600_000).default(10_000),
+  docs: boolean.default(true),
+});
+export type Config = z.infer<typeof ConfigSchema>;
+export type ConfigKey = keyof Config;
+
+export const CONFIG_KEYS = Object.keys(ConfigSchema.shape) as ConfigKey[];
+
+/** Keys whose new value takes effect on reload (SIGHUP or the admin route) without a restart. */
+export const RELOADABLE_KEYS: ReadonlySet<ConfigKey> = new Set(["logLevel"]);
+
+/** Keys whose values never appear in logs, errors or the effective-config printout. */
+export const SECRET_KEYS: ReadonlySet<ConfigKey> = new Set(["apiKey", "databaseUrl"]);
+
+/** `dataDir` → `SYMBIONT_DATA_DIR`. */
+export function envNameOf(key: ConfigKey): string {
+  return `SYMBIONT_${key.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
+}

@@ -1,0 +1,20 @@
+import { type Grant, grantsAllow, type Permission } from "@symbiont/protocol";
+
+export type PrincipalKind = "api_key" | "environment_key";
+
+/**
+ * Who is asking, on behalf of which tenant, with which grants. Services and repositories take a
+ * Scope and never a client-supplied tenant id; users, JWTs and roles will resolve into the same shape.
+ */
+export interface Scope {
+  readonly tenantId: string;
+  readonly principalId: string;
+  readonly principalKind: PrincipalKind;
+  /** A label for humans and audit (the key's name). */
+  readonly principalName: string;
+  readonly grants: ReadonlySet<Grant>;
+}
+
+export function scopeAllows(scope: Scope, permission: Permission): boolean {
+  return grantsAllow(scope.grants, permission);
+}

@@ -1,0 +1,118 @@
+import type { AddressInfo } from "node:net";
+import type { ConfigReloadResponse } from "@symbiont/protocol";
+import type { FastifyInstance } from "fastify";
+import { AgentRepository } from "./agents/agent-repository.js";
+import { AgentService } from "./agents/agent-service.js";
+import { planReload } from "./config/reload.js";
+import type { Config } from "./config/schema.js";
+import { ApiKeyRepository } from "./identity/api-key-repository.js";
+import { Authenticator } from "./identity/authenticator.js";
+import { createFirstAdminKey } from "./identity/bootstrap.js";
+import { CpuSampler } from "./metrics/cpu-sampler.js";
+import { API_PREFIX, buildApp } from "./server/app.js";
+import { openStore, type Store } from "./store/database.js";
+import { migrateToLatest } from "./store/migrate.js";
+import { RUNTIME_VERSION } from "./version.js";
+
+export interface Runtime {
+  /** Where the server listens, e.g. http://127.0.0.1:8080 */
+  readonly url: string;
+  /** The API base the SDK and CLI take, e.g. http://127.0.0.1:8080/api/v1 */
+  readonly apiUrl: string;
+  readonly docsUrl: string | undefined;
+  /** Only on the very first start without SYMBIONT_API_KEY: the admin key, shown this once. */
+  readonly firstAdminKey: string | undefined;
+  readonly store: Store;
+  readonly app: FastifyInstance;
+  config(): Config;
+  /** Re-reads configuration through `loadConfig` and applies what can change without a restart. */
+  reload(): Promise<ConfigReloadResponse>;
+  /** Stops accepting connections, lets in-flight requests finish, then closes the database. */
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  /** Produces a fresh configuration for reloads (re-reading file and environment). */
+  loadConfig?: () => Config;
+}
+
+function displayUrl(host: string, port: number): string {
+  const shown = host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host.includes(":") ? `[${host}]` : host;
+  return `http://${shown}:${port}`;
+}
+
+export async function startRuntime(initial: Config, options: StartOptions = {}): Promise<Runtime> {
+  const startedAt = Date.now();
+  let config = initial;
+  const store = openStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
+  let app: FastifyInstance | undefined;
+  const cpu = new CpuSampler();
+  try {
+    await migrateToLatest(store.db);
+    const apiKeys = new ApiKeyRepository(store.db);
+    const firstAdminKey = config.apiKey ? undefined : await createFirstAdminKey(apiKeys);
+    const agentRepository = new AgentRepository(store.db);
+    const agents = new AgentService(agentRepository);
+
+    const reload = async (): Promise<ConfigReloadResponse> => {
+      if (!options.loadConfig) return { reloaded: false, applied: [], requires_restart: [] };
+      const next = options.loadConfig();
+      const plan = planReload(config, next);
+      for (const key of plan.apply) {
+        if (key === "logLevel" && app) app.log.level = next.logLevel;
+      }
+      config = { ...config, ...Object.fromEntries(plan.apply.map((key) => [key, next[key]])) };
+      app?.log.info({ applied: plan.apply, requiresRestart: plan.requiresRestart }, "configuration reloaded");
+      return { reloaded: true, applied: plan.apply, requires_restart: plan.requiresRestart };
+    };
+
+    app = await buildApp({
+      logLevel: config.logLevel,
+      bodyLimit: config.bodyLimit,
+      docs: config.docs,
+      version: RUNTIME_VERSION,
+      authenticator: new Authenticator(apiKeys, config.apiKey),
+      agents,
+      system: {
+        version: RUNTIME_VERSION,
+        startedAt,
+        store,
+        metrics: {
+          startedAt,
+          dataDir: config.dataDir,
+          cpu,
+          counts: { agents: (scope) => agentRepository.countByState(scope) },
+        },
+        reloadConfig: reload,
+      },
+    });
+    await app.listen({ host: config.host, port: config.port });
+    const port = (app.server.address() as AddressInfo).port;
+    const url = displayUrl(config.host, port);
+    const server = app;
+    let closing: Promise<void> | undefined;
+    return {
+      url,
+      apiUrl: `${url}${API_PREFIX}`,
+      docsUrl: config.docs ? `${url}${API_PREFIX}/docs` : undefined,
+      firstAdminKey,
+      store,
+      app: server,
+      config: () => config,
+      reload,
+      close: () => {
+        closing ??= (async () => {
+          cpu.stop();
+          await server.close();
+          await store.close();
+        })();
+        return closing;
+      },
+    };
+  } catch (error) {
+    cpu.stop();
+    await app?.close().catch(() => {});
+    await store.close().catch(() => {});
+    throw error;
+  }
+}

@@ -1,0 +1,102 @@
+import type { RouteDefinition } from "@symbiont/protocol";
+import type { FastifyBaseLogger, FastifyInstance, FastifyRequest } from "fastify";
+import type { z } from "zod";
+import type { AuthenticationFailure, Authenticator } from "../identity/authenticator.js";
+import { type Scope, scopeAllows } from "../identity/scope.js";
+import { AppError, issuesOf, validationFailed } from "./app-error.js";
+
+type Parsed<S> = S extends z.ZodType ? z.output<S> : undefined;
+
+export interface HandlerInput<R extends RouteDefinition> {
+  scope: R["auth"] extends "public" ? undefined : Scope;
+  params: Parsed<R["params"]>;
+  query: Parsed<R["query"]>;
+  body: Parsed<R["body"]>;
+  requestId: string;
+  log: FastifyBaseLogger;
+}
+
+export type RouteHandler<R extends RouteDefinition> = (
+  input: HandlerInput<R>,
+) => Promise<z.input<R["response"]>> | z.input<R["response"]>;
+
+/** `{agent_id}` → `:agent_id`. */
+export const toFastifyPath = (path: string) => path.replace(/\{([a-z_]+)\}/g, ":$1");
+
+const failureMessages: Record<AuthenticationFailure, string> = {
+  missing: "Missing credential: send the header `Authorization: Bearer <API key>`",
+  malformed: "Malformed Authorization header: use `Authorization: Bearer <API key>`",
+  invalid: "Invalid credential: the API key or token is not recognised",
+  revoked: "Invalid credential: this API key has been revoked",
+  expired: "Credential expired: create a new API key or log in again",
+};
+
+export function authenticationError(reason: AuthenticationFailure): AppError {
+  // The contract's clients pick the error class by whether the 401 body says "expired", so only
+  // an expired credential may use that word.
+  return new AppError(
+    reason === "expired" ? "TOKEN_EXPIRED" : "UNAUTHENTICATED",
+    failureMessages[reason],
+    null,
+    { "www-authenticate": `Bearer realm="symbiont"${reason === "expired" ? ', error="invalid_token"' : ""}` },
+  );
+}
+
+function parsePart(
+  schema: z.ZodType | undefined,
+  value: unknown,
+  location: "body" | "query" | "params",
+): unknown {
+  if (!schema) return undefined;
+  const result = schema.safeParse(value);
+  if (!result.success) throw validationFailed(issuesOf(result.error, location));
+  return result.data;
+}
+
+export interface RouteBindingContext {
+  app: FastifyInstance;
+  prefix: string;
+  authenticator: Authenticator;
+}
+
+/**
+ * Registers one route of the protocol table. Authentication, the permission check and validation
+ * happen here, in one place, so a handler only ever sees a Scope and parsed input.
+ */
+export function bindRoute<R extends RouteDefinition>(
+  context: RouteBindingContext,
+  route: R,
+  handler: RouteHandler<R>,
+): void {
+  const { app, prefix, authenticator } = context;
+  app.route({
+    method: route.method,
+    url: `${prefix}${toFastifyPath(route.path)}`,
+    handler: async (request: FastifyRequest, reply) => {
+      let scope: Scope | undefined;
+      if (route.auth !== "public") {
+        const result = await authenticator.authenticate(request.headers.authorization);
+        if (!result.ok) throw authenticationError(result.reason);
+        if (!scopeAllows(result.scope, route.auth)) {
+          throw new AppError("FORBIDDEN", `This credential lacks the ${route.auth} permission`, {
+            required_permission: route.auth,
+          });
+        }
+        scope = result.scope;
+      }
+      const input = {
+        scope,
+        params: parsePart(route.params, request.params, "params"),
+        query: parsePart(route.query, request.query, "query"),
+        body: parsePart(route.body, request.body, "body"),
+        requestId: request.id,
+        log: request.log,
+      } as HandlerInput<R>;
+      const output = await handler(input);
+      return reply
+        .code(route.successStatus ?? 200)
+        .type("application/json")
+        .send(output);
+    },
+  });
+}

@@ -1,0 +1,54 @@
+import type { Generated } from "kysely";
+
+/**
+ * The database as TypeScript sees it. Timestamps are ISO-8601 UTC text and JSON is text, so one
+ * migration set serves SQLite and Postgres alike and ISO text sorts in time order on both.
+ */
+export interface Database {
+  tenants: TenantTable;
+  api_keys: ApiKeyTable;
+  agents: AgentTable;
+}
+
+export interface TenantTable {
+  id: string;
+  name: string;
+  created_at: string;
+}
+
+export interface ApiKeyTable {
+  id: string;
+  tenant_id: string;
+  principal_id: string;
+  name: string;
+  /** SHA-256 of the secret part, hex. The secret itself is never stored. */
+  secret_hash: string;
+  /** JSON array of grants. */
+  permissions: string;
+  created_at: string;
+  expires_at: string | null;
+  revoked_at: string | null;
+  last_used_at: string | null;
+}
+
+export interface AgentTable {
+  tenant_id: string;
+  id: string;
+  name: string;
+  description: string;
+  system_prompt: string;
+  /** JSON array of tool names. */
+  tools: string;
+  model: string;
+  temperature: number;
+  top_p: number;
+  max_tokens: number;
+  state: string;
+  version: Generated<number>;
+  created_at: string;
+  updated_at: string;
+  last_activity_at: string;
+  tasks_completed: Generated<number>;
+  tasks_failed: Generated<number>;
+  total_response_ms: Generated<number>;
+}
