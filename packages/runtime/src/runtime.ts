@@ -34,6 +34,8 @@ export interface Runtime {
 export interface StartOptions {
   /** Produces a fresh configuration for reloads (re-reading file and environment). */
   loadConfig?: () => Config;
+  /** Where log lines go; stdout unless given. */
+  logStream?: NodeJS.WritableStream;
 }
 
 function displayUrl(host: string, port: number): string {
@@ -68,6 +70,7 @@ export async function startRuntime(initial: Config, options: StartOptions = {}):
 
     app = await buildApp({
       logLevel: config.logLevel,
+      logStream: options.logStream,
       bodyLimit: config.bodyLimit,
       docs: config.docs,
       version: RUNTIME_VERSION,

@@ -12,6 +12,8 @@ export const API_PREFIX = "/api/v1";
 
 export interface AppDependencies {
   logLevel: string;
+  /** Where log lines go; stdout unless given. */
+  logStream?: NodeJS.WritableStream | undefined;
   bodyLimit: number;
   docs: boolean;
   version: string;
@@ -35,7 +37,7 @@ function installJsonParser(app: FastifyInstance): void {
 
 export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: loggerOptions(deps.logLevel),
+    logger: loggerOptions(deps.logLevel, deps.logStream),
     genReqId: (request) => requestIdOf(request.headers["x-request-id"]),
     logController: new RequestLogController(),
     bodyLimit: deps.bodyLimit,
