@@ -50,7 +50,7 @@ export async function startRuntime(initial: Config, options: StartOptions = {}):
   let app: FastifyInstance | undefined;
   const cpu = new CpuSampler();
   try {
-    await migrateToLatest(store.db);
+    await migrateToLatest(store.db, store.dialect);
     const apiKeys = new ApiKeyRepository(store.db);
     const firstAdminKey = config.apiKey ? undefined : await createFirstAdminKey(apiKeys);
     const agentRepository = new AgentRepository(store.db);

@@ -1,4 +1,5 @@
-import { type Kysely, type Migration, type MigrationProvider, Migrator } from "kysely";
+import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from "kysely";
+import type { DialectName } from "./database.js";
 import * as initial from "./migrations/0001_initial.js";
 import type { Database } from "./schema.js";
 
@@ -8,6 +9,19 @@ const migrations: Record<string, Migration> = {
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
+
+/**
+ * Kysely looks its bookkeeping tables up by name in every schema, so on a Postgres database where
+ * another schema already has them (several environments side by side through search_path) it would
+ * skip creating its own. Naming the connection's current schema keeps each one separate.
+ */
+async function bookkeepingSchema(db: Kysely<Database>, dialect: DialectName): Promise<{ migrationTableSchema?: string }> {
+  if (dialect !== "postgres") return {};
+  const { rows } = await sql<{ schema: string | null }>`select current_schema() as schema`.execute(db);
+  const schema = rows[0]?.schema;
+  if (!schema) throw new MigrationError("The Postgres search_path names no existing schema to create tables in");
+  return { migrationTableSchema: schema };
+}
 
 export class MigrationError extends Error {
   override readonly name = "MigrationError";
@@ -19,8 +33,8 @@ export class MigrationError extends Error {
  * can still race on creating the bookkeeping tables or upgrading a read lock, so a failed attempt
  * is retried: the loser then finds the work done.
  */
-export async function migrateToLatest(db: Kysely<Database>, attempts = 8): Promise<string[]> {
-  const migrator = new Migrator({ db, provider });
+export async function migrateToLatest(db: Kysely<Database>, dialect: DialectName, attempts = 8): Promise<string[]> {
+  const migrator = new Migrator({ db, provider, ...(await bookkeepingSchema(db, dialect)) });
   let lastError: unknown;
   for (let attempt = 1; attempt <= attempts; attempt++) {
     const { error, results } = await migrator.migrateToLatest();
