@@ -8,7 +8,11 @@ export interface TestRuntime {
   /** The runtime's API base, e.g. http://127.0.0.1:PORT/api/v1 */
   api: string;
   /** fetch against the API with the admin key unless `headers.authorization` says otherwise. */
-  call(method: string, path: string, options?: { body?: unknown; raw?: string; headers?: Record<string, string> }): Promise<{
+  call(
+    method: string,
+    path: string,
+    options?: { body?: unknown; raw?: string; headers?: Record<string, string> },
+  ): Promise<{
     status: number;
     body: unknown;
     text: string;

@@ -3,6 +3,7 @@ import type { ConfigReloadResponse } from "@symbiont/protocol";
 import type { FastifyInstance } from "fastify";
 import { AgentRepository } from "./agents/agent-repository.js";
 import { AgentService } from "./agents/agent-service.js";
+import { ConfigError } from "./config/load.js";
 import { planReload } from "./config/reload.js";
 import type { Config } from "./config/schema.js";
 import { ApiKeyRepository } from "./identity/api-key-repository.js";
@@ -10,6 +11,7 @@ import { Authenticator } from "./identity/authenticator.js";
 import { createFirstAdminKey } from "./identity/bootstrap.js";
 import { CpuSampler } from "./metrics/cpu-sampler.js";
 import { API_PREFIX, buildApp } from "./server/app.js";
+import { AppError } from "./server/app-error.js";
 import { openStore, type Store } from "./store/database.js";
 import { migrateToLatest } from "./store/migrate.js";
 import { RUNTIME_VERSION } from "./version.js";
@@ -58,7 +60,16 @@ export async function startRuntime(initial: Config, options: StartOptions = {}):
 
     const reload = async (): Promise<ConfigReloadResponse> => {
       if (!options.loadConfig) return { reloaded: false, applied: [], requires_restart: [] };
-      const next = options.loadConfig();
+      let next: Config;
+      try {
+        next = options.loadConfig();
+      } catch (error) {
+        if (!(error instanceof ConfigError)) throw error;
+        throw new AppError(
+          "VALIDATION_FAILED",
+          `Configuration not reloaded; the running one stays. ${error.message}`,
+        );
+      }
       const plan = planReload(config, next);
       for (const key of plan.apply) {
         if (key === "logLevel" && app) app.log.level = next.logLevel;

@@ -23,7 +23,12 @@ for (const target of databaseTargets) {
     it("creates an agent with the contract's shape and reads it back three ways", async () => {
       const created = await server.call("POST", "/agents", { body: sampleAgent("reader") });
       expect(created.status).toBe(201);
-      expect(created.body).toMatchObject({ id: "reader", agent_id: "reader", status: "created", state: "idle" });
+      expect(created.body).toMatchObject({
+        id: "reader",
+        agent_id: "reader",
+        status: "created",
+        state: "idle",
+      });
 
       const ids = await server.call("GET", "/agents");
       expect(ids.body).toContain("reader");
@@ -71,7 +76,13 @@ for (const target of databaseTargets) {
       });
       expect(updated.status).toBe(200);
       const definition = AgentDefinition.parse(updated.body);
-      expect(definition).toMatchObject({ model: "gpt-4o", temperature: 0.1, name: "Agent editable", tools: ["a", "b"], version: 2 });
+      expect(definition).toMatchObject({
+        model: "gpt-4o",
+        temperature: 0.1,
+        name: "Agent editable",
+        tools: ["a", "b"],
+        version: 2,
+      });
       expect(Date.parse(definition.updated_at)).toBeGreaterThanOrEqual(Date.parse(definition.created_at));
 
       const empty = await server.call("PATCH", "/agents/editable", { body: { name: null } });
@@ -113,7 +124,9 @@ for (const target of databaseTargets) {
 
     it("creates exactly one agent when the same id is raced by many requests", async () => {
       const responses = await Promise.all(
-        Array.from({ length: 25 }, (_, i) => server.call("POST", "/agents", { body: sampleAgent("raced", { name: `n${i}` }) })),
+        Array.from({ length: 25 }, (_, i) =>
+          server.call("POST", "/agents", { body: sampleAgent("raced", { name: `n${i}` }) }),
+        ),
       );
       const statuses = responses.map((r) => r.status).sort();
       expect(statuses.filter((s) => s === 201)).toHaveLength(1);
@@ -122,7 +135,9 @@ for (const target of databaseTargets) {
 
     it("keeps every one of many concurrent creates", async () => {
       const ids = Array.from({ length: 40 }, (_, i) => `bulk-${i}`);
-      const responses = await Promise.all(ids.map((id) => server.call("POST", "/agents", { body: sampleAgent(id) })));
+      const responses = await Promise.all(
+        ids.map((id) => server.call("POST", "/agents", { body: sampleAgent(id) })),
+      );
       expect(responses.every((r) => r.status === 201)).toBe(true);
       const listed = (await server.call("GET", "/agents")).body as string[];
       for (const id of ids) expect(listed).toContain(id);
@@ -136,14 +151,24 @@ for (const target of databaseTargets) {
       });
       expect((await server.call("POST", "/agents", { body: agent })).status).toBe(201);
       const definition = (await server.call("GET", "/agents/unicode/definition")).body;
-      expect(definition).toMatchObject({ name: agent.name, description: agent.description, system_prompt: agent.system_prompt });
+      expect(definition).toMatchObject({
+        name: agent.name,
+        description: agent.description,
+        system_prompt: agent.system_prompt,
+      });
     });
 
     it("accepts 10 KB of prompt text and a name at its limit, and stores them whole", async () => {
       const prompt = "x".repeat(10_240);
       const name = "n".repeat(256);
-      expect((await server.call("POST", "/agents", { body: sampleAgent("long", { system_prompt: prompt, name }) })).status).toBe(201);
-      const definition = (await server.call("GET", "/agents/long/definition")).body as { system_prompt: string; name: string };
+      expect(
+        (await server.call("POST", "/agents", { body: sampleAgent("long", { system_prompt: prompt, name }) }))
+          .status,
+      ).toBe(201);
+      const definition = (await server.call("GET", "/agents/long/definition")).body as {
+        system_prompt: string;
+        name: string;
+      };
       expect(definition.system_prompt).toBe(prompt);
       expect(definition.name).toBe(name);
     });
@@ -168,11 +193,18 @@ for (const target of databaseTargets) {
         ["a non-string tool", sampleAgent("v10", { tools: ["ok", 3] }), ["body.tools.1"]],
         ["an array body", [sampleAgent("v11")], ["body"]],
         ["a null body", null, ["body"]],
-        ["a prompt over its limit", sampleAgent("v12", { system_prompt: "p".repeat(70_000) }), ["body.system_prompt"]],
+        [
+          "a prompt over its limit",
+          sampleAgent("v12", { system_prompt: "p".repeat(70_000) }),
+          ["body.system_prompt"],
+        ],
       ];
       for (const [label, body, fields] of cases) {
         it(`${label}`, async () => {
-          const response = await server.call("POST", "/agents", { raw: JSON.stringify(body), headers: { "content-type": "application/json" } });
+          const response = await server.call("POST", "/agents", {
+            raw: JSON.stringify(body),
+            headers: { "content-type": "application/json" },
+          });
           expect(response.status).toBe(400);
           const error = ErrorBody.parse(response.body);
           expect(error.code).toBe("VALIDATION_FAILED");
@@ -182,20 +214,29 @@ for (const target of databaseTargets) {
       }
 
       it("malformed JSON", async () => {
-        const response = await server.call("POST", "/agents", { raw: '{"id": "x",', headers: { "content-type": "application/json" } });
+        const response = await server.call("POST", "/agents", {
+          raw: '{"id": "x",',
+          headers: { "content-type": "application/json" },
+        });
         expect(response.status).toBe(400);
         expect(ErrorBody.parse(response.body).code).toBe("INVALID_JSON");
       });
 
       it("a __proto__ key (prototype poisoning)", async () => {
         const raw = `{"__proto__": {"admin": true}, ${JSON.stringify(sampleAgent("proto")).slice(1)}`;
-        const response = await server.call("POST", "/agents", { raw, headers: { "content-type": "application/json" } });
+        const response = await server.call("POST", "/agents", {
+          raw,
+          headers: { "content-type": "application/json" },
+        });
         expect(response.status).toBe(400);
         expect((await server.call("GET", "/agents/proto")).status).toBe(404);
       });
 
       it("a body that is not JSON", async () => {
-        const response = await server.call("POST", "/agents", { raw: "id=x", headers: { "content-type": "application/x-www-form-urlencoded" } });
+        const response = await server.call("POST", "/agents", {
+          raw: "id=x",
+          headers: { "content-type": "application/x-www-form-urlencoded" },
+        });
         expect(response.status).toBe(415);
         expect(ErrorBody.parse(response.body).code).toBe("UNSUPPORTED_MEDIA_TYPE");
       });
@@ -209,7 +250,11 @@ for (const target of databaseTargets) {
       });
 
       it("ids in the path that are traversals, encoded slashes or too long", async () => {
-        for (const path of ["/agents/..%2F..%2Fetc", `/agents/${"q".repeat(10_000)}`, "/agents/%F0%9F%A4%96"]) {
+        for (const path of [
+          "/agents/..%2F..%2Fetc",
+          `/agents/${"q".repeat(10_000)}`,
+          "/agents/%F0%9F%A4%96",
+        ]) {
           const response = await server.call("GET", path);
           expect(response.status, path).toBe(400);
           expect(fieldsOf(response.body), path).toEqual(["params.agent_id"]);
@@ -218,7 +263,21 @@ for (const target of databaseTargets) {
 
       it("leaves no partial write behind", async () => {
         const listed = (await server.call("GET", "/agents")).body as string[];
-        for (const id of ["v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10", "v11", "v12", "huge"]) {
+        for (const id of [
+          "v1",
+          "v2",
+          "v3",
+          "v4",
+          "v5",
+          "v6",
+          "v7",
+          "v8",
+          "v9",
+          "v10",
+          "v11",
+          "v12",
+          "huge",
+        ]) {
           expect(listed).not.toContain(id);
         }
       });

@@ -68,7 +68,9 @@ for (const target of databaseTargets) {
         ["PATCH", "/agents/x"],
         ["DELETE", "/agents/x"],
       ]) {
-        const response = await server.call(method as string, path as string, { headers: { authorization: "" } });
+        const response = await server.call(method as string, path as string, {
+          headers: { authorization: "" },
+        });
         expect(response.status, `${method} ${path}`).toBe(401);
         expect(ErrorBody.parse(response.body).code).toBe("UNAUTHENTICATED");
       }
@@ -96,13 +98,19 @@ for (const target of databaseTargets) {
     });
 
     it("answers 401 containing 'expired' to an expired key, and refuses a revoked key", async () => {
-      const expired = await insertKey(server, { permissions: ["admin"], expiresAt: "2020-01-01T00:00:00.000Z" });
+      const expired = await insertKey(server, {
+        permissions: ["admin"],
+        expiresAt: "2020-01-01T00:00:00.000Z",
+      });
       const response = await server.call("GET", "/agents", { headers: bearer(expired) });
       expect(response.status).toBe(401);
       expect(response.text.toLowerCase()).toContain("expired");
       expect(ErrorBody.parse(response.body).code).toBe("TOKEN_EXPIRED");
 
-      const revoked = await insertKey(server, { permissions: ["admin"], revokedAt: new Date().toISOString() });
+      const revoked = await insertKey(server, {
+        permissions: ["admin"],
+        revokedAt: new Date().toISOString(),
+      });
       const refused = await server.call("GET", "/agents", { headers: bearer(revoked) });
       expect(refused.status).toBe(401);
       expect(refused.text.toLowerCase()).not.toContain("expired");
@@ -114,7 +122,10 @@ for (const target of databaseTargets) {
       expect((await server.call("GET", "/agents", { headers: bearer(reader) })).status).toBe(200);
       expect((await server.call("GET", "/agents/guarded", { headers: bearer(reader) })).status).toBe(200);
 
-      const create = await server.call("POST", "/agents", { body: sampleAgent("sneaky"), headers: bearer(reader) });
+      const create = await server.call("POST", "/agents", {
+        body: sampleAgent("sneaky"),
+        headers: bearer(reader),
+      });
       expect(create.status).toBe(403);
       expect(ErrorBody.parse(create.body).details).toEqual({ required_permission: "agents:write" });
       const remove = await server.call("DELETE", "/agents/guarded", { headers: bearer(reader) });
@@ -137,17 +148,33 @@ for (const target of databaseTargets) {
       const asOther = { headers: bearer(other) };
 
       expect((await server.call("GET", "/agents", asOther)).body).toEqual([]);
-      for (const path of ["/agents/tenant-a-secret", "/agents/tenant-a-secret/metrics", "/agents/tenant-a-secret/definition"]) {
+      for (const path of [
+        "/agents/tenant-a-secret",
+        "/agents/tenant-a-secret/metrics",
+        "/agents/tenant-a-secret/definition",
+      ]) {
         expect((await server.call("GET", path, asOther)).status, path).toBe(404);
       }
-      expect((await server.call("PATCH", "/agents/tenant-a-secret", { body: { name: "pwned" }, ...asOther })).status).toBe(404);
+      expect(
+        (await server.call("PATCH", "/agents/tenant-a-secret", { body: { name: "pwned" }, ...asOther }))
+          .status,
+      ).toBe(404);
       expect((await server.call("DELETE", "/agents/tenant-a-secret", asOther)).status).toBe(404);
-      expect(((await server.call("GET", "/agent-definitions", asOther)).body as { items: unknown[] }).items).toEqual([]);
-      expect(((await server.call("GET", "/metrics", asOther)).body as { total_agents: number }).total_agents).toBe(0);
+      expect(
+        ((await server.call("GET", "/agent-definitions", asOther)).body as { items: unknown[] }).items,
+      ).toEqual([]);
+      expect(
+        ((await server.call("GET", "/metrics", asOther)).body as { total_agents: number }).total_agents,
+      ).toBe(0);
 
-      const sameId = await server.call("POST", "/agents", { body: sampleAgent("tenant-a-secret", { name: "mine" }), ...asOther });
+      const sameId = await server.call("POST", "/agents", {
+        body: sampleAgent("tenant-a-secret", { name: "mine" }),
+        ...asOther,
+      });
       expect(sameId.status).toBe(201);
-      const original = (await server.call("GET", "/agents/tenant-a-secret/definition")).body as { name: string };
+      const original = (await server.call("GET", "/agents/tenant-a-secret/definition")).body as {
+        name: string;
+      };
       expect(original.name).toBe("Agent tenant-a-secret");
     });
 
@@ -155,7 +182,11 @@ for (const target of databaseTargets) {
       const key = await insertKey(server, { permissions: ["read"] });
       const id = key.slice(4, key.indexOf("_", 4));
       await server.call("GET", "/agents", { headers: bearer(key) });
-      const row = await server.runtime.store.db.selectFrom("api_keys").selectAll().where("id", "=", id).executeTakeFirstOrThrow();
+      const row = await server.runtime.store.db
+        .selectFrom("api_keys")
+        .selectAll()
+        .where("id", "=", id)
+        .executeTakeFirstOrThrow();
       expect(row.secret_hash).not.toContain(key.slice(key.indexOf("_", 4) + 1));
       expect(row.last_used_at).not.toBeNull();
     });

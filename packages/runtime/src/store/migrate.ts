@@ -15,11 +15,15 @@ const provider: MigrationProvider = { getMigrations: async () => migrations };
  * another schema already has them (several environments side by side through search_path) it would
  * skip creating its own. Naming the connection's current schema keeps each one separate.
  */
-async function bookkeepingSchema(db: Kysely<Database>, dialect: DialectName): Promise<{ migrationTableSchema?: string }> {
+async function bookkeepingSchema(
+  db: Kysely<Database>,
+  dialect: DialectName,
+): Promise<{ migrationTableSchema?: string }> {
   if (dialect !== "postgres") return {};
   const { rows } = await sql<{ schema: string | null }>`select current_schema() as schema`.execute(db);
   const schema = rows[0]?.schema;
-  if (!schema) throw new MigrationError("The Postgres search_path names no existing schema to create tables in");
+  if (!schema)
+    throw new MigrationError("The Postgres search_path names no existing schema to create tables in");
   return { migrationTableSchema: schema };
 }
 
@@ -33,7 +37,11 @@ export class MigrationError extends Error {
  * can still race on creating the bookkeeping tables or upgrading a read lock, so a failed attempt
  * is retried: the loser then finds the work done.
  */
-export async function migrateToLatest(db: Kysely<Database>, dialect: DialectName, attempts = 8): Promise<string[]> {
+export async function migrateToLatest(
+  db: Kysely<Database>,
+  dialect: DialectName,
+  attempts = 8,
+): Promise<string[]> {
   const migrator = new Migrator({ db, provider, ...(await bookkeepingSchema(db, dialect)) });
   let lastError: unknown;
   for (let attempt = 1; attempt <= attempts; attempt++) {

@@ -6,7 +6,10 @@ import { openStore } from "./database.js";
 import { migrateToLatest } from "./migrate.js";
 
 const configFor = (database: FreshDatabase) =>
-  loadConfig({ env: {}, flags: { port: 0, logLevel: "silent", dataDir: database.dataDir, databaseUrl: database.databaseUrl } });
+  loadConfig({
+    env: {},
+    flags: { port: 0, logLevel: "silent", dataDir: database.dataDir, databaseUrl: database.databaseUrl },
+  });
 
 for (const target of databaseTargets) {
   describe.skipIf(!target.available)(`start-up on ${target.name}`, () => {
@@ -31,7 +34,10 @@ for (const target of databaseTargets) {
     });
 
     it("lets two runtimes start at once on an empty database: both serve, one admin key is minted", async () => {
-      const [first, second] = await Promise.all([startRuntime(configFor(database)), startRuntime(configFor(database))]);
+      const [first, second] = await Promise.all([
+        startRuntime(configFor(database)),
+        startRuntime(configFor(database)),
+      ]);
       try {
         const keys = [first.firstAdminKey, second.firstAdminKey].filter((key) => key !== undefined);
         expect(keys).toHaveLength(1);
@@ -39,7 +45,9 @@ for (const target of databaseTargets) {
         expect(key).toMatch(/^sym_admin_[A-Za-z0-9_-]{43}$/);
         // The key minted by one node works on the other: they share one database.
         for (const node of [first, second]) {
-          const response = await fetch(`${node.apiUrl}/agents`, { headers: { authorization: `Bearer ${key}` } });
+          const response = await fetch(`${node.apiUrl}/agents`, {
+            headers: { authorization: `Bearer ${key}` },
+          });
           expect(response.status).toBe(200);
         }
         const rows = await first.store.db.selectFrom("api_keys").select(["id", "secret_hash"]).execute();
@@ -68,7 +76,9 @@ for (const target of databaseTargets) {
       const runtime = await startRuntime(config);
       try {
         expect(runtime.firstAdminKey).toBeUndefined();
-        const response = await fetch(`${runtime.apiUrl}/agents`, { headers: { authorization: "Bearer env-key-that-is-long-enough" } });
+        const response = await fetch(`${runtime.apiUrl}/agents`, {
+          headers: { authorization: "Bearer env-key-that-is-long-enough" },
+        });
         expect(response.status).toBe(200);
       } finally {
         await runtime.close();
