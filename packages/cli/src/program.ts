@@ -1,0 +1,62 @@
+import { Command, CommanderError } from "commander";
+import { describeClientError } from "./client-errors.js";
+import { registerAgentCommands } from "./commands/agents.js";
+import { registerUpCommand } from "./commands/up.js";
+import { CliError, ExitCode } from "./exit-codes.js";
+import { createOutput } from "./output.js";
+import { CLI_VERSION } from "./version.js";
+
+export function buildProgram(): Command {
+  const program = new Command("symbiont")
+    .description(
+      "Symbiont: a self-hosted runtime for AI agents.\nStart it with `symbiont up`, then manage it with the other commands.",
+    )
+    .version(CLI_VERSION, "-v, --version")
+    .option("--url <url>", "runtime API base URL (SYMBIONT_BASE_URL; default http://localhost:8080/api/v1)")
+    .option(
+      "--api-key <key>",
+      "API key (SYMBIONT_API_KEY; prefer the variable: flags end up in shell history)",
+    )
+    .option("--timeout <ms>", "per-request timeout in milliseconds (SYMBIONT_TIMEOUT)")
+    .option("--json", "print machine-readable JSON instead of text")
+    .showHelpAfterError("(run with --help for usage)")
+    .addHelpText(
+      "after",
+      `
+Quick start:
+  symbiont up                          # terminal 1: start the runtime; note the admin key it prints
+  export SYMBIONT_API_KEY=sym_...      # terminal 2
+  symbiont agents create helper --model llama3.2 --system-prompt "You help."
+  symbiont agents list
+
+Every command takes --json. Exit codes: 0 ok, 1 failure, 2 usage, 3 runtime unreachable,
+4 not authenticated, 5 not found, 6 conflict.`,
+    );
+  registerUpCommand(program);
+  registerAgentCommands(program);
+  return program;
+}
+
+/** Runs the CLI; returns the exit code instead of exiting, so tests can call it. */
+export async function run(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  program.exitOverride();
+  for (const command of program.commands) command.exitOverride();
+  try {
+    await program.parseAsync(argv, { from: "user" });
+    return ExitCode.ok;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      return error.code === "commander.helpDisplayed" ||
+        error.code === "commander.version" ||
+        error.exitCode === 0
+        ? ExitCode.ok
+        : ExitCode.usage;
+    }
+    const json = argv.includes("--json");
+    const out = createOutput(json);
+    const failure = error instanceof CliError ? error : describeClientError(error, program.opts());
+    out.error(failure.message);
+    return failure.exitCode;
+  }
+}

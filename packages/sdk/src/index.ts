@@ -1,0 +1,30 @@
+export { grantsAllow } from "@symbiont/protocol";
+export { SymbiontClient, type WaitForHealthyOptions } from "./client.js";
+export {
+  ApiError,
+  type ApiErrorCode,
+  AuthenticationError,
+  AuthenticationExpiredError,
+  ConflictError,
+  ConnectionError,
+  NotFoundError,
+  PermissionDeniedError,
+  RateLimitError,
+  RequestAbortedError,
+  SymbiontError,
+  TimeoutError,
+  ValidationError,
+} from "./errors.js";
+export {
+  type ClientOptions,
+  DEFAULT_BASE_URL,
+  DEFAULT_MAX_RETRIES,
+  DEFAULT_TIMEOUT_MS,
+  type FetchLike,
+  type RequestOptions,
+} from "./options.js";
+export type { Page } from "./pagination.js";
+export { SDK_VERSION } from "./platform.js";
+export type { AgentsResource } from "./resources/agents.js";
+export type { SystemResource } from "./resources/system.js";
+export type * from "./types.js";

@@ -1,0 +1,32 @@
+import type { RouteResponse } from "@symbiont/protocol";
+
+export type {
+  AgentCreatedResponse,
+  AgentCreateRequest,
+  AgentDefinition,
+  AgentDefinitionPage,
+  AgentMetrics,
+  AgentState,
+  AgentStatusResponse,
+  AgentUpdateRequest,
+  CoarsePermission,
+  ConfigReloadResponse,
+  ErrorBody,
+  ErrorCode,
+  FieldIssue,
+  Grant,
+  HealthResponse,
+  Permission,
+  ReadinessResponse,
+  SystemMetrics,
+} from "@symbiont/protocol";
+
+export type AgentDeletedResponse = RouteResponse<"deleteAgent">;
+
+/** One page of `GET /agent-definitions`. */
+export interface AgentDefinitionListQuery {
+  /** 1 to 500; the server picks when absent. */
+  limit?: number;
+  /** `next_cursor` of the previous page. */
+  cursor?: string;
+}
