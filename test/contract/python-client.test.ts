@@ -1,0 +1,152 @@
+import { request } from "node:http";
+import { gunzipSync } from "node:zlib";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { z } from "zod";
+import { databaseTargets, type FreshDatabase } from "../support/databases.js";
+import { startTestRuntime, TEST_API_KEY, type TestRuntime } from "../support/runtime.js";
+
+/**
+ * Sends requests the way the Python SDK 0.3.x does (python-requests headers, every model field
+ * present, bodyless calls without Content-Type) and parses replies with that client's rules
+ * (../shared/contract/api-v1.md §2): required fields present and non-null, ints integral, enums exact.
+ */
+function pythonCall(base: string, method: string, path: string, body?: unknown, token: string | null = TEST_API_KEY) {
+  const url = new URL(`${base}${path}`);
+  const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+  const headers: Record<string, string> = {
+    "User-Agent": "python-requests/2.32.3",
+    "Accept-Encoding": "gzip, deflate",
+    Accept: "*/*",
+    Connection: "keep-alive",
+    "Content-Length": String(payload?.length ?? 0),
+  };
+  if (token) headers.Authorization = `Bearer ${token}`;
+  if (payload) headers["Content-Type"] = "application/json";
+  return new Promise<{ status: number; contentType: string; text: string }>((resolve, reject) => {
+    const req = request(url, { method, headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (c: Buffer) => chunks.push(c));
+      res.on("end", () => {
+        let raw = Buffer.concat(chunks);
+        if (res.headers["content-encoding"] === "gzip") raw = gunzipSync(raw);
+        resolve({ status: res.statusCode ?? 0, contentType: String(res.headers["content-type"] ?? ""), text: raw.toString("utf8") });
+      });
+    });
+    req.on("error", reject);
+    req.end(payload);
+  });
+}
+
+// The client's models, written from the contract rather than imported, so a drift in our schemas shows.
+const datetime = z.string().refine((s) => !Number.isNaN(Date.parse(s)), "RFC 3339 datetime");
+const int = z.number().int();
+const HealthResponse = z.object({ status: z.string(), uptime_seconds: int, timestamp: datetime, version: z.string() });
+const SystemMetrics = z.object({
+  uptime_seconds: int,
+  memory_usage_bytes: int,
+  memory_usage_percent: z.number(),
+  cpu_usage_percent: z.number(),
+  disk_usage_bytes: int,
+  disk_usage_percent: z.number(),
+  active_agents: int,
+  total_agents: int,
+  secrets_count: int,
+  mcp_connections: int,
+  vector_db_items: int,
+});
+const AgentState = z.enum(["idle", "active", "busy", "error", "stopped"]);
+const AgentStatusResponse = z.object({
+  agent_id: z.string(),
+  state: AgentState,
+  last_activity: datetime,
+  resource_usage: z.object({ memory_bytes: int, cpu_percent: z.number(), active_tasks: int }),
+});
+const AgentMetrics = z.object({
+  agent_id: z.string(),
+  tasks_completed: int,
+  tasks_failed: int,
+  average_response_time_ms: z.number(),
+  memory_usage_bytes: int,
+  cpu_usage_percent: z.number(),
+  last_activity: datetime,
+  uptime_seconds: int,
+});
+
+const agent = {
+  id: "py-agent-1",
+  name: "Python Agent",
+  description: "Created the way the Python SDK creates agents",
+  system_prompt: "You are a helpful assistant.",
+  tools: ["web_search", "calculator"],
+  model: "gpt-4",
+  temperature: 0.7,
+  top_p: 1.0,
+  max_tokens: 2048,
+};
+
+for (const target of databaseTargets) {
+  describe.skipIf(!target.available)(`the v1 contract as the Python 0.3.x client uses it, on ${target.name}`, () => {
+    let database: FreshDatabase;
+    let server: TestRuntime;
+    let base: string;
+
+    beforeAll(async () => {
+      database = await target.create();
+      server = await startTestRuntime(database);
+      base = server.api;
+    });
+    afterAll(async () => {
+      await server?.close();
+      await database?.dispose();
+    });
+
+    it("health_check parses, with or without a token", async () => {
+      for (const token of [TEST_API_KEY, null]) {
+        const response = await pythonCall(base, "GET", "/health", undefined, token);
+        expect(response.status).toBe(200);
+        expect(response.contentType).toContain("application/json");
+        HealthResponse.parse(JSON.parse(response.text));
+      }
+    });
+
+    it("create_agent, list_agents, get_agent_status and get_agent_metrics round-trip", async () => {
+      const created = await pythonCall(base, "POST", "/agents", agent);
+      expect(created.status).toBeGreaterThanOrEqual(200);
+      expect(created.status).toBeLessThan(300);
+      expect(JSON.parse(created.text)).toMatchObject({ id: agent.id, agent_id: agent.id, status: "created", state: "idle" });
+
+      const listed = JSON.parse((await pythonCall(base, "GET", "/agents")).text) as unknown;
+      expect(z.array(z.string()).parse(listed)).toContain(agent.id);
+
+      const status = AgentStatusResponse.parse(JSON.parse((await pythonCall(base, "GET", `/agents/${agent.id}`)).text));
+      expect(status).toMatchObject({ agent_id: agent.id, state: "idle" });
+
+      const metrics = AgentMetrics.parse(JSON.parse((await pythonCall(base, "GET", `/agents/${agent.id}/metrics`)).text));
+      expect(metrics.agent_id).toBe(agent.id);
+    });
+
+    it("get_metrics parses as the flat SystemMetrics", async () => {
+      const metrics = SystemMetrics.parse(JSON.parse((await pythonCall(base, "GET", "/metrics")).text));
+      expect(metrics.total_agents).toBeGreaterThanOrEqual(1);
+    });
+
+    it("maps errors to the client's classes by status: 404, 409, 401 without 'expired'", async () => {
+      expect((await pythonCall(base, "GET", "/agents/nobody")).status).toBe(404);
+      expect((await pythonCall(base, "GET", "/agents/nobody/metrics")).status).toBe(404);
+      expect((await pythonCall(base, "POST", "/agents", agent)).status).toBe(409);
+      const unauthenticated = await pythonCall(base, "GET", "/agents", undefined, null);
+      expect(unauthenticated.status).toBe(401);
+      expect(unauthenticated.text.toLowerCase()).not.toContain("expired");
+      const bad = await pythonCall(base, "GET", "/agents", undefined, "not-a-key");
+      expect(bad.status).toBe(401);
+    });
+
+    it("never redirects, and keeps literal reserved segments out of agent ids", async () => {
+      const trailing = await pythonCall(base, "GET", "/agents/");
+      expect(trailing.status).toBeGreaterThanOrEqual(400);
+      expect(trailing.status).toBeLessThan(500);
+      const reserved = await pythonCall(base, "POST", "/agents", { ...agent, id: "deploy" });
+      expect(reserved.status).toBe(400);
+    });
+  });
+}
