@@ -10,7 +10,13 @@ import { startTestRuntime, TEST_API_KEY, type TestRuntime } from "../support/run
  * present, bodyless calls without Content-Type) and parses replies with that client's rules
  * (../shared/contract/api-v1.md §2): required fields present and non-null, ints integral, enums exact.
  */
-function pythonCall(base: string, method: string, path: string, body?: unknown, token: string | null = TEST_API_KEY) {
+function pythonCall(
+  base: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  token: string | null = TEST_API_KEY,
+) {
   const url = new URL(`${base}${path}`);
   const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
   const headers: Record<string, string> = {
@@ -29,7 +35,11 @@ function pythonCall(base: string, method: string, path: string, body?: unknown, 
       res.on("end", () => {
         let raw = Buffer.concat(chunks);
         if (res.headers["content-encoding"] === "gzip") raw = gunzipSync(raw);
-        resolve({ status: res.statusCode ?? 0, contentType: String(res.headers["content-type"] ?? ""), text: raw.toString("utf8") });
+        resolve({
+          status: res.statusCode ?? 0,
+          contentType: String(res.headers["content-type"] ?? ""),
+          text: raw.toString("utf8"),
+        });
       });
     });
     req.on("error", reject);
@@ -40,7 +50,12 @@ function pythonCall(base: string, method: string, path: string, body?: unknown, 
 // The client's models, written from the contract rather than imported, so a drift in our schemas shows.
 const datetime = z.string().refine((s) => !Number.isNaN(Date.parse(s)), "RFC 3339 datetime");
 const int = z.number().int();
-const HealthResponse = z.object({ status: z.string(), uptime_seconds: int, timestamp: datetime, version: z.string() });
+const HealthResponse = z.object({
+  status: z.string(),
+  uptime_seconds: int,
+  timestamp: datetime,
+  version: z.string(),
+});
 const SystemMetrics = z.object({
   uptime_seconds: int,
   memory_usage_bytes: int,
@@ -85,68 +100,80 @@ const agent = {
 };
 
 for (const target of databaseTargets) {
-  describe.skipIf(!target.available)(`the v1 contract as the Python 0.3.x client uses it, on ${target.name}`, () => {
-    let database: FreshDatabase;
-    let server: TestRuntime;
-    let base: string;
+  describe.skipIf(!target.available)(
+    `the v1 contract as the Python 0.3.x client uses it, on ${target.name}`,
+    () => {
+      let database: FreshDatabase;
+      let server: TestRuntime;
+      let base: string;
 
-    beforeAll(async () => {
-      database = await target.create();
-      server = await startTestRuntime(database);
-      base = server.api;
-    });
-    afterAll(async () => {
-      await server?.close();
-      await database?.dispose();
-    });
+      beforeAll(async () => {
+        database = await target.create();
+        server = await startTestRuntime(database);
+        base = server.api;
+      });
+      afterAll(async () => {
+        await server?.close();
+        await database?.dispose();
+      });
 
-    it("health_check parses, with or without a token", async () => {
-      for (const token of [TEST_API_KEY, null]) {
-        const response = await pythonCall(base, "GET", "/health", undefined, token);
-        expect(response.status).toBe(200);
-        expect(response.contentType).toContain("application/json");
-        HealthResponse.parse(JSON.parse(response.text));
-      }
-    });
+      it("health_check parses, with or without a token", async () => {
+        for (const token of [TEST_API_KEY, null]) {
+          const response = await pythonCall(base, "GET", "/health", undefined, token);
+          expect(response.status).toBe(200);
+          expect(response.contentType).toContain("application/json");
+          HealthResponse.parse(JSON.parse(response.text));
+        }
+      });
 
-    it("create_agent, list_agents, get_agent_status and get_agent_metrics round-trip", async () => {
-      const created = await pythonCall(base, "POST", "/agents", agent);
-      expect(created.status).toBeGreaterThanOrEqual(200);
-      expect(created.status).toBeLessThan(300);
-      expect(JSON.parse(created.text)).toMatchObject({ id: agent.id, agent_id: agent.id, status: "created", state: "idle" });
+      it("create_agent, list_agents, get_agent_status and get_agent_metrics round-trip", async () => {
+        const created = await pythonCall(base, "POST", "/agents", agent);
+        expect(created.status).toBeGreaterThanOrEqual(200);
+        expect(created.status).toBeLessThan(300);
+        expect(JSON.parse(created.text)).toMatchObject({
+          id: agent.id,
+          agent_id: agent.id,
+          status: "created",
+          state: "idle",
+        });
 
-      const listed = JSON.parse((await pythonCall(base, "GET", "/agents")).text) as unknown;
-      expect(z.array(z.string()).parse(listed)).toContain(agent.id);
+        const listed = JSON.parse((await pythonCall(base, "GET", "/agents")).text) as unknown;
+        expect(z.array(z.string()).parse(listed)).toContain(agent.id);
 
-      const status = AgentStatusResponse.parse(JSON.parse((await pythonCall(base, "GET", `/agents/${agent.id}`)).text));
-      expect(status).toMatchObject({ agent_id: agent.id, state: "idle" });
+        const status = AgentStatusResponse.parse(
+          JSON.parse((await pythonCall(base, "GET", `/agents/${agent.id}`)).text),
+        );
+        expect(status).toMatchObject({ agent_id: agent.id, state: "idle" });
 
-      const metrics = AgentMetrics.parse(JSON.parse((await pythonCall(base, "GET", `/agents/${agent.id}/metrics`)).text));
-      expect(metrics.agent_id).toBe(agent.id);
-    });
+        const metrics = AgentMetrics.parse(
+          JSON.parse((await pythonCall(base, "GET", `/agents/${agent.id}/metrics`)).text),
+        );
+        expect(metrics.agent_id).toBe(agent.id);
+      });
 
-    it("get_metrics parses as the flat SystemMetrics", async () => {
-      const metrics = SystemMetrics.parse(JSON.parse((await pythonCall(base, "GET", "/metrics")).text));
-      expect(metrics.total_agents).toBeGreaterThanOrEqual(1);
-    });
+      it("get_metrics parses as the flat SystemMetrics", async () => {
+        const metrics = SystemMetrics.parse(JSON.parse((await pythonCall(base, "GET", "/metrics")).text));
+        expect(metrics.total_agents).toBeGreaterThanOrEqual(1);
+      });
 
-    it("maps errors to the client's classes by status: 404, 409, 401 without 'expired'", async () => {
-      expect((await pythonCall(base, "GET", "/agents/nobody")).status).toBe(404);
-      expect((await pythonCall(base, "GET", "/agents/nobody/metrics")).status).toBe(404);
-      expect((await pythonCall(base, "POST", "/agents", agent)).status).toBe(409);
-      const unauthenticated = await pythonCall(base, "GET", "/agents", undefined, null);
-      expect(unauthenticated.status).toBe(401);
-      expect(unauthenticated.text.toLowerCase()).not.toContain("expired");
-      const bad = await pythonCall(base, "GET", "/agents", undefined, "not-a-key");
-      expect(bad.status).toBe(401);
-    });
+      it("maps errors to the client's classes by status: 404, 409, 401 without 'expired'", async () => {
+        expect((await pythonCall(base, "GET", "/agents/nobody")).status).toBe(404);
+        expect((await pythonCall(base, "GET", "/agents/nobody/metrics")).status).toBe(404);
+        expect((await pythonCall(base, "POST", "/agents", agent)).status).toBe(409);
+        const unauthenticated = await pythonCall(base, "GET", "/agents", undefined, null);
+        expect(unauthenticated.status).toBe(401);
+        expect(unauthenticated.text.toLowerCase()).not.toContain("expired");
+        const bad = await pythonCall(base, "GET", "/agents", undefined, "not-a-key");
+        expect(bad.status).toBe(401);
+      });
 
-    it("never redirects, and keeps literal reserved segments out of agent ids", async () => {
-      const trailing = await pythonCall(base, "GET", "/agents/");
-      expect(trailing.status).toBeGreaterThanOrEqual(400);
-      expect(trailing.status).toBeLessThan(500);
-      const reserved = await pythonCall(base, "POST", "/agents", { ...agent, id: "deploy" });
-      expect(reserved.status).toBe(400);
-    });
-  });
+      it("never redirects, and keeps literal reserved segments out of agent ids", async () => {
+        const trailing = await pythonCall(base, "GET", "/agents/");
+        expect(trailing.status).toBeGreaterThanOrEqual(400);
+        expect(trailing.status).toBeLessThan(500);
+        const reserved = await pythonCall(base, "POST", "/agents", { ...agent, id: "deploy" });
+        expect(reserved.status).toBe(400);
+      });
+    },
+  );
 }

@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
-export const CLI_BIN = fileURLToPath(new URL("../../packages/cli/dist/bin.js", import.meta.url));
+export const CLI_BIN = fileURLToPath(new URL("../../packages/cli/bin/symbiont.js", import.meta.url));
 
 export interface ReadyLine {
   event: "ready";

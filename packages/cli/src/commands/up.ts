@@ -93,8 +93,6 @@ async function up(options: UpOptions, json: boolean): Promise<void> {
   } catch (error) {
     throw describeStartFailure(error, config);
   }
-  printBanner(out, runtime);
-
   let stopping = false;
   let stopped: () => void = () => {};
   const done = new Promise<void>((resolve) => {
@@ -128,6 +126,9 @@ async function up(options: UpOptions, json: boolean): Promise<void> {
         ),
     );
   });
+  // Announce readiness only once the signal handlers are in place: a SIGHUP sent right after the
+  // ready line would otherwise hit Node's default action and terminate the process.
+  printBanner(out, runtime);
   runtime.app.log.debug({ config: redactConfig(runtime.config()) }, "effective configuration");
   // The command lasts as long as the server: it returns once a signal has stopped it cleanly.
   await done;
