@@ -1,4 +1,5 @@
 import { existsSync, writeFileSync } from "node:fs";
+import { request } from "node:http";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import BetterSqlite3 from "better-sqlite3";
@@ -74,6 +75,59 @@ describe("symbiont up", () => {
     const stored = db.prepare("select count(*) as n from agents").get() as { n: number };
     db.close();
     expect(stored.n).toBe(statuses.filter((s) => s === 201).length);
+  });
+
+  it("finishes a request that is in flight when SIGTERM arrives", async () => {
+    const cli = up(["--data-dir", tempDir(), "--log-level", "silent"], {
+      env: { SYMBIONT_API_KEY: "e2e-key-0123456789abcdef" },
+    });
+    const { api_url } = await cli.ready;
+    const body = JSON.stringify(sampleAgent("in-flight"));
+    const answer = new Promise<{ status: number; text: string }>((resolve, reject) => {
+      const req = request(
+        `${api_url}/agents`,
+        {
+          method: "POST",
+          headers: {
+            authorization: "Bearer e2e-key-0123456789abcdef",
+            "content-type": "application/json",
+            "content-length": String(Buffer.byteLength(body)),
+          },
+        },
+        (res) => {
+          let text = "";
+          res.on("data", (chunk: Buffer) => {
+            text += chunk.toString("utf8");
+          });
+          res.on("end", () => resolve({ status: res.statusCode ?? 0, text }));
+        },
+      );
+      req.on("error", reject);
+      // Half the body now, the signal, then the rest: the request is mid-flight when shutdown starts.
+      req.write(body.slice(0, 20));
+      setTimeout(() => {
+        cli.child.kill("SIGTERM");
+        setTimeout(() => req.end(body.slice(20)), 300);
+      }, 200);
+    });
+    const response = await answer;
+    expect(response.status).toBe(201);
+    expect(JSON.parse(response.text)).toMatchObject({ agent_id: "in-flight" });
+    expect((await cli.exited).code).toBe(0);
+  });
+
+  it("lets two processes start at once on one empty data dir: both serve, one admin key", async () => {
+    const dataDir = tempDir();
+    const [a, b] = [up(["--data-dir", dataDir]), up(["--data-dir", dataDir])];
+    const [readyA, readyB] = await Promise.all([a.ready, b.ready]);
+    const keys = [readyA.admin_key, readyB.admin_key].filter((key) => key !== null);
+    expect(keys).toHaveLength(1);
+    for (const ready of [readyA, readyB]) {
+      const response = await fetch(`${ready.api_url}/agents`, {
+        headers: { authorization: `Bearer ${keys[0]}` },
+      });
+      expect(response.status).toBe(200);
+    }
   });
 
   it("keeps every acknowledged create across kill -9 and opens the database again", async () => {
