@@ -1,5 +1,6 @@
 import { type Config, loadConfig, type Runtime, type StartOptions, startRuntime } from "@symbiont/runtime";
-import type { FreshDatabase } from "./databases.js";
+import { afterAll, beforeAll } from "vitest";
+import type { DatabaseTarget, FreshDatabase } from "./databases.js";
 
 export const TEST_API_KEY = "test-key-0123456789abcdef";
 
@@ -75,5 +76,36 @@ export function sampleAgent(id: string, overrides: Record<string, unknown> = {})
     top_p: 0.9,
     max_tokens: 1024,
     ...overrides,
+  };
+}
+
+/**
+ * A runtime on a fresh database of `target` for the enclosing describe block: started before its
+ * tests, stopped and removed after. The returned object forwards to it once it has started.
+ */
+export function useTestRuntime(target: DatabaseTarget, overrides: Partial<Config> = {}): TestRuntime {
+  let database: FreshDatabase | undefined;
+  let server: TestRuntime | undefined;
+  beforeAll(async () => {
+    database = await target.create();
+    server = await startTestRuntime(database, overrides);
+  });
+  afterAll(async () => {
+    await server?.close();
+    await database?.dispose();
+  });
+  const started = () => {
+    if (!server) throw new Error("the test runtime is used before beforeAll started it");
+    return server;
+  };
+  return {
+    get runtime() {
+      return started().runtime;
+    },
+    get api() {
+      return started().api;
+    },
+    call: (...args) => started().call(...args),
+    close: () => started().close(),
   };
 }

@@ -1,24 +1,14 @@
 import { AgentDefinition, AgentMetrics, AgentStatusResponse, ErrorBody } from "@symbiont/protocol";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { databaseTargets, type FreshDatabase } from "../../../../test/support/databases.js";
-import { sampleAgent, startTestRuntime, type TestRuntime } from "../../../../test/support/runtime.js";
+import { describe, expect, it } from "vitest";
+import { databaseTargets } from "../../../../test/support/databases.js";
+import { sampleAgent, useTestRuntime } from "../../../../test/support/runtime.js";
 
 type Issues = { details: { issues: { field: string; message: string }[] } };
 const fieldsOf = (body: unknown) => (body as Issues).details.issues.map((issue) => issue.field);
 
 for (const target of databaseTargets) {
   describe.skipIf(!target.available)(`agents API on ${target.name}`, () => {
-    let database: FreshDatabase;
-    let server: TestRuntime;
-
-    beforeAll(async () => {
-      database = await target.create();
-      server = await startTestRuntime(database);
-    });
-    afterAll(async () => {
-      await server?.close();
-      await database?.dispose();
-    });
+    const server = useTestRuntime(target);
 
     it("creates an agent with the contract's shape and reads it back three ways", async () => {
       const created = await server.call("POST", "/agents", { body: sampleAgent("reader") });

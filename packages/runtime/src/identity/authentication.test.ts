@@ -1,7 +1,7 @@
 import { ErrorBody } from "@symbiont/protocol";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { databaseTargets, type FreshDatabase } from "../../../../test/support/databases.js";
-import { sampleAgent, startTestRuntime, type TestRuntime } from "../../../../test/support/runtime.js";
+import { describe, expect, it } from "vitest";
+import { databaseTargets } from "../../../../test/support/databases.js";
+import { sampleAgent, type TestRuntime, useTestRuntime } from "../../../../test/support/runtime.js";
 import { generateApiKey, hashSecret } from "./api-key-format.js";
 
 interface KeySpec {
@@ -43,17 +43,7 @@ const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
 
 for (const target of databaseTargets) {
   describe.skipIf(!target.available)(`authentication and tenant scoping on ${target.name}`, () => {
-    let database: FreshDatabase;
-    let server: TestRuntime;
-
-    beforeAll(async () => {
-      database = await target.create();
-      server = await startTestRuntime(database);
-    });
-    afterAll(async () => {
-      await server?.close();
-      await database?.dispose();
-    });
+    const server = useTestRuntime(target);
 
     it("serves health without a credential and everything else only with one", async () => {
       expect((await server.call("GET", "/health", { headers: { authorization: "" } })).status).toBe(200);
