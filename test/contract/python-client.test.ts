@@ -1,9 +1,9 @@
 import { request } from "node:http";
 import { gunzipSync } from "node:zlib";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { databaseTargets, type FreshDatabase } from "../support/databases.js";
-import { startTestRuntime, TEST_API_KEY, type TestRuntime } from "../support/runtime.js";
+import { databaseTargets } from "../support/databases.js";
+import { TEST_API_KEY, useTestRuntime } from "../support/runtime.js";
 
 /**
  * Sends requests the way the Python SDK 0.3.x does (python-requests headers, every model field
@@ -103,23 +103,11 @@ for (const target of databaseTargets) {
   describe.skipIf(!target.available)(
     `the v1 contract as the Python 0.3.x client uses it, on ${target.name}`,
     () => {
-      let database: FreshDatabase;
-      let server: TestRuntime;
-      let base: string;
-
-      beforeAll(async () => {
-        database = await target.create();
-        server = await startTestRuntime(database);
-        base = server.api;
-      });
-      afterAll(async () => {
-        await server?.close();
-        await database?.dispose();
-      });
+      const server = useTestRuntime(target);
 
       it("health_check parses, with or without a token", async () => {
         for (const token of [TEST_API_KEY, null]) {
-          const response = await pythonCall(base, "GET", "/health", undefined, token);
+          const response = await pythonCall(server.api, "GET", "/health", undefined, token);
           expect(response.status).toBe(200);
           expect(response.contentType).toContain("application/json");
           HealthResponse.parse(JSON.parse(response.text));
@@ -127,7 +115,7 @@ for (const target of databaseTargets) {
       });
 
       it("create_agent, list_agents, get_agent_status and get_agent_metrics round-trip", async () => {
-        const created = await pythonCall(base, "POST", "/agents", agent);
+        const created = await pythonCall(server.api, "POST", "/agents", agent);
         expect(created.status).toBeGreaterThanOrEqual(200);
         expect(created.status).toBeLessThan(300);
         expect(JSON.parse(created.text)).toMatchObject({
@@ -137,41 +125,43 @@ for (const target of databaseTargets) {
           state: "idle",
         });
 
-        const listed = JSON.parse((await pythonCall(base, "GET", "/agents")).text) as unknown;
+        const listed = JSON.parse((await pythonCall(server.api, "GET", "/agents")).text) as unknown;
         expect(z.array(z.string()).parse(listed)).toContain(agent.id);
 
         const status = AgentStatusResponse.parse(
-          JSON.parse((await pythonCall(base, "GET", `/agents/${agent.id}`)).text),
+          JSON.parse((await pythonCall(server.api, "GET", `/agents/${agent.id}`)).text),
         );
         expect(status).toMatchObject({ agent_id: agent.id, state: "idle" });
 
         const metrics = AgentMetrics.parse(
-          JSON.parse((await pythonCall(base, "GET", `/agents/${agent.id}/metrics`)).text),
+          JSON.parse((await pythonCall(server.api, "GET", `/agents/${agent.id}/metrics`)).text),
         );
         expect(metrics.agent_id).toBe(agent.id);
       });
 
       it("get_metrics parses as the flat SystemMetrics", async () => {
-        const metrics = SystemMetrics.parse(JSON.parse((await pythonCall(base, "GET", "/metrics")).text));
+        const metrics = SystemMetrics.parse(
+          JSON.parse((await pythonCall(server.api, "GET", "/metrics")).text),
+        );
         expect(metrics.total_agents).toBeGreaterThanOrEqual(1);
       });
 
       it("maps errors to the client's classes by status: 404, 409, 401 without 'expired'", async () => {
-        expect((await pythonCall(base, "GET", "/agents/nobody")).status).toBe(404);
-        expect((await pythonCall(base, "GET", "/agents/nobody/metrics")).status).toBe(404);
-        expect((await pythonCall(base, "POST", "/agents", agent)).status).toBe(409);
-        const unauthenticated = await pythonCall(base, "GET", "/agents", undefined, null);
+        expect((await pythonCall(server.api, "GET", "/agents/nobody")).status).toBe(404);
+        expect((await pythonCall(server.api, "GET", "/agents/nobody/metrics")).status).toBe(404);
+        expect((await pythonCall(server.api, "POST", "/agents", agent)).status).toBe(409);
+        const unauthenticated = await pythonCall(server.api, "GET", "/agents", undefined, null);
         expect(unauthenticated.status).toBe(401);
         expect(unauthenticated.text.toLowerCase()).not.toContain("expired");
-        const bad = await pythonCall(base, "GET", "/agents", undefined, "not-a-key");
+        const bad = await pythonCall(server.api, "GET", "/agents", undefined, "not-a-key");
         expect(bad.status).toBe(401);
       });
 
       it("never redirects, and keeps literal reserved segments out of agent ids", async () => {
-        const trailing = await pythonCall(base, "GET", "/agents/");
+        const trailing = await pythonCall(server.api, "GET", "/agents/");
         expect(trailing.status).toBeGreaterThanOrEqual(400);
         expect(trailing.status).toBeLessThan(500);
-        const reserved = await pythonCall(base, "POST", "/agents", { ...agent, id: "deploy" });
+        const reserved = await pythonCall(server.api, "POST", "/agents", { ...agent, id: "deploy" });
         expect(reserved.status).toBe(400);
       });
     },

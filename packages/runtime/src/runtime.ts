@@ -55,7 +55,7 @@ export async function startRuntime(initial: Config, options: StartOptions = {}):
     await migrateToLatest(store.db, store.dialect);
     const apiKeys = new ApiKeyRepository(store.db);
     const firstAdminKey = config.apiKey ? undefined : await createFirstAdminKey(apiKeys);
-    const agentRepository = new AgentRepository(store.db);
+    const agentRepository = new AgentRepository(store.db, store.changeVersion);
     const agents = new AgentService(agentRepository);
 
     const reload = async (): Promise<ConfigReloadResponse> => {
@@ -85,7 +85,7 @@ export async function startRuntime(initial: Config, options: StartOptions = {}):
       bodyLimit: config.bodyLimit,
       docs: config.docs,
       version: RUNTIME_VERSION,
-      authenticator: new Authenticator(apiKeys, config.apiKey),
+      authenticator: new Authenticator(apiKeys, config.apiKey, store.changeVersion),
       agents,
       system: {
         version: RUNTIME_VERSION,

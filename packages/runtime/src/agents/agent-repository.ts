@@ -1,6 +1,8 @@
 import type { Insertable, Kysely, Selectable, Updateable } from "kysely";
 import type { Scope } from "../identity/scope.js";
+import type { ChangeVersion } from "../store/change-version.js";
 import type { AgentTable, Database } from "../store/schema.js";
+import { VersionedCache } from "../store/versioned-cache.js";
 
 export type AgentRow = Selectable<AgentTable>;
 export type NewAgentRow = Omit<Insertable<AgentTable>, "tenant_id">;
@@ -13,7 +15,15 @@ export interface PageCursor {
 
 /** Every query is filtered by the scope's tenant; another tenant's agent does not exist here. */
 export class AgentRepository {
-  constructor(private readonly db: Kysely<Database>) {}
+  /** Listing ids is the hottest read; it is answered from memory until the database changes. */
+  private readonly idLists: VersionedCache<string, readonly string[]>;
+
+  constructor(
+    private readonly db: Kysely<Database>,
+    changeVersion?: ChangeVersion,
+  ) {
+    this.idLists = new VersionedCache(changeVersion);
+  }
 
   /** Inserts unless the id is taken in this tenant; true when this call created the row. */
   async insertIfAbsent(scope: Scope, row: NewAgentRow): Promise<boolean> {
@@ -34,15 +44,17 @@ export class AgentRepository {
       .executeTakeFirst();
   }
 
-  async listIds(scope: Scope): Promise<string[]> {
-    const rows = await this.db
-      .selectFrom("agents")
-      .select("id")
-      .where("tenant_id", "=", scope.tenantId)
-      .orderBy("created_at")
-      .orderBy("id")
-      .execute();
-    return rows.map((row) => row.id);
+  listIds(scope: Scope): Promise<readonly string[]> {
+    return this.idLists.read(scope.tenantId, async () => {
+      const rows = await this.db
+        .selectFrom("agents")
+        .select("id")
+        .where("tenant_id", "=", scope.tenantId)
+        .orderBy("created_at")
+        .orderBy("id")
+        .execute();
+      return Object.freeze(rows.map((row) => row.id));
+    });
   }
 
   listPage(scope: Scope, limit: number, after: PageCursor | undefined): Promise<AgentRow[]> {

@@ -85,7 +85,8 @@ export class AgentService {
     return { id: input.id, agent_id: input.id, status: "created", state: "idle", created_at: at };
   }
 
-  listIds(scope: Scope): Promise<string[]> {
+  /** Frozen and shared with other readers until the agents change. */
+  listIds(scope: Scope): Promise<readonly string[]> {
     return this.agents.listIds(scope);
   }
 

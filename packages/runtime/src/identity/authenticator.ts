@@ -1,8 +1,10 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import { CoarsePermission, type Grant, Permission } from "@symbiont/protocol";
+import type { ChangeVersion } from "../store/change-version.js";
 import { DEFAULT_TENANT_ID } from "../store/migrations/0001_initial.js";
+import { VersionedCache } from "../store/versioned-cache.js";
 import { parseApiKey, secretMatches } from "./api-key-format.js";
-import type { ApiKeyRepository } from "./api-key-repository.js";
+import type { ApiKeyRepository, ApiKeyRow } from "./api-key-repository.js";
 import type { Scope } from "./scope.js";
 
 export type AuthenticationFailure = "missing" | "malformed" | "invalid" | "expired" | "revoked";
@@ -24,17 +26,26 @@ function parseGrants(json: string): Set<Grant> {
 
 const sha256 = (text: string) => createHash("sha256").update(text, "utf8").digest();
 
+interface KnownKey {
+  row: ApiKeyRow;
+  grants: ReadonlySet<Grant>;
+}
+
 /** Turns the bearer token of a request into a Scope, or says why it cannot. */
 export class Authenticator {
   private readonly environmentKeyHash: Buffer | undefined;
   private readonly lastUsedWrites = new Map<string, number>();
+  /** Keys read once stay known until the database changes; a revocation is a change. */
+  private readonly knownKeys: VersionedCache<string, KnownKey | undefined>;
 
   constructor(
     private readonly keys: ApiKeyRepository,
     environmentKey: string | undefined,
+    changeVersion: ChangeVersion | undefined,
     private readonly now: () => Date = () => new Date(),
   ) {
     this.environmentKeyHash = environmentKey ? sha256(environmentKey) : undefined;
+    this.knownKeys = new VersionedCache(changeVersion);
   }
 
   async authenticate(authorization: string | undefined): Promise<AuthenticationResult> {
@@ -58,8 +69,13 @@ export class Authenticator {
 
     const parsed = parseApiKey(token);
     if (!parsed) return { ok: false, reason: "invalid" };
-    const row = await this.keys.findById(parsed.id);
-    if (!row || !secretMatches(parsed.secret, row.secret_hash)) return { ok: false, reason: "invalid" };
+    const known = await this.knownKeys.read(parsed.id, async () => {
+      const found = await this.keys.findById(parsed.id);
+      return found && { row: found, grants: parseGrants(found.permissions) };
+    });
+    if (!known || !secretMatches(parsed.secret, known.row.secret_hash))
+      return { ok: false, reason: "invalid" };
+    const { row, grants } = known;
     const now = this.now();
     if (row.revoked_at) return { ok: false, reason: "revoked" };
     if (row.expires_at && Date.parse(row.expires_at) <= now.getTime())
@@ -73,7 +89,7 @@ export class Authenticator {
         principalId: row.principal_id,
         principalKind: "api_key",
         principalName: row.name,
-        grants: parseGrants(row.permissions),
+        grants,
       },
     };
   }

@@ -4,6 +4,7 @@ import type { z } from "zod";
 import type { AuthenticationFailure, Authenticator } from "../identity/authenticator.js";
 import { type Scope, scopeAllows } from "../identity/scope.js";
 import { AppError, issuesOf, validationFailed } from "./app-error.js";
+import { SerializedJson } from "./serialized-json.js";
 
 type Parsed<S> = S extends z.ZodType ? z.output<S> : undefined;
 
@@ -16,9 +17,13 @@ export interface HandlerInput<R extends RouteDefinition> {
   log: FastifyBaseLogger;
 }
 
+type RouteOutput<R extends RouteDefinition> =
+  | z.input<R["response"]>
+  | SerializedJson<Readonly<z.input<R["response"]>>>;
+
 export type RouteHandler<R extends RouteDefinition> = (
   input: HandlerInput<R>,
-) => Promise<z.input<R["response"]>> | z.input<R["response"]>;
+) => Promise<RouteOutput<R>> | RouteOutput<R>;
 
 /** `{agent_id}` → `:agent_id`. */
 export const toFastifyPath = (path: string) => path.replace(/\{([a-z_]+)\}/g, ":$1");
@@ -96,7 +101,7 @@ export function bindRoute<R extends RouteDefinition>(
       return reply
         .code(route.successStatus ?? 200)
         .type("application/json")
-        .send(output);
+        .send(output instanceof SerializedJson ? output.text : output);
     },
   });
 }

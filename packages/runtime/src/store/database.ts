@@ -3,7 +3,9 @@ import { join } from "node:path";
 import BetterSqlite3 from "better-sqlite3";
 import { Kysely, PostgresDialect, SqliteDialect, sql } from "kysely";
 import pg from "pg";
+import { type ChangeVersion, sqliteChangeVersion } from "./change-version.js";
 import type { Database } from "./schema.js";
+import { cachePreparedStatements } from "./statement-cache.js";
 
 export type DialectName = "sqlite" | "postgres";
 
@@ -12,6 +14,8 @@ export interface Store {
   readonly dialect: DialectName;
   /** Where the data lives, for humans: a file path or a redacted URL. */
   readonly location: string;
+  /** Changes whenever the data may have changed; undefined where that cannot be known cheaply. */
+  readonly changeVersion: ChangeVersion | undefined;
   close(): Promise<void>;
 }
 
@@ -44,8 +48,15 @@ function openSqlite(dataDir: string): Store {
   connection.pragma("synchronous = FULL");
   connection.pragma("busy_timeout = 5000");
   connection.pragma("foreign_keys = ON");
+  const statements = cachePreparedStatements(connection);
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: connection }) });
-  return { db, dialect: "sqlite", location: file, close: () => db.destroy() };
+  return {
+    db,
+    dialect: "sqlite",
+    location: file,
+    changeVersion: sqliteChangeVersion(connection, statements),
+    close: () => db.destroy(),
+  };
 }
 
 function openPostgres(url: string): Store {
@@ -54,7 +65,13 @@ function openPostgres(url: string): Store {
   // would crash the process. The next query gets a fresh connection.
   pool.on("error", () => {});
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-  return { db, dialect: "postgres", location: redactDatabaseUrl(url), close: () => db.destroy() };
+  return {
+    db,
+    dialect: "postgres",
+    location: redactDatabaseUrl(url),
+    changeVersion: undefined,
+    close: () => db.destroy(),
+  };
 }
 
 export function openStore(options: StoreOptions): Store {
