@@ -1,6 +1,7 @@
 import type { AddressInfo } from "node:net";
 import type { ConfigReloadResponse } from "@symbiont/protocol";
 import type { FastifyInstance } from "fastify";
+import type { Logger } from "pino";
 import { AgentRepository } from "./agents/agent-repository.js";
 import { AgentService } from "./agents/agent-service.js";
 import { ConfigError } from "./config/load.js";
@@ -12,6 +13,7 @@ import { createFirstAdminKey } from "./identity/bootstrap.js";
 import { CpuSampler } from "./metrics/cpu-sampler.js";
 import { API_PREFIX, buildApp } from "./server/app.js";
 import { AppError } from "./server/app-error.js";
+import { createLogger } from "./server/logging.js";
 import { openStore, type Store } from "./store/database.js";
 import { migrateToLatest } from "./store/migrate.js";
 import { RUNTIME_VERSION } from "./version.js";
@@ -26,6 +28,8 @@ export interface Runtime {
   readonly firstAdminKey: string | undefined;
   readonly store: Store;
   readonly app: FastifyInstance;
+  /** The runtime's structured logger (pino); its level follows reloads. */
+  readonly log: Logger;
   config(): Config;
   /** Re-reads configuration through `loadConfig` and applies what can change without a restart. */
   reload(): Promise<ConfigReloadResponse>;
@@ -48,6 +52,7 @@ function displayUrl(host: string, port: number): string {
 export async function startRuntime(initial: Config, options: StartOptions = {}): Promise<Runtime> {
   const startedAt = Date.now();
   let config = initial;
+  const log = createLogger(config.logLevel, options.logStream);
   const store = openStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
   let app: FastifyInstance | undefined;
   const cpu = new CpuSampler();
@@ -72,16 +77,15 @@ export async function startRuntime(initial: Config, options: StartOptions = {}):
       }
       const plan = planReload(config, next);
       for (const key of plan.apply) {
-        if (key === "logLevel" && app) app.log.level = next.logLevel;
+        if (key === "logLevel") log.level = next.logLevel;
       }
       config = { ...config, ...Object.fromEntries(plan.apply.map((key) => [key, next[key]])) };
-      app?.log.info({ applied: plan.apply, requiresRestart: plan.requiresRestart }, "configuration reloaded");
+      log.info({ applied: plan.apply, requiresRestart: plan.requiresRestart }, "configuration reloaded");
       return { reloaded: true, applied: plan.apply, requires_restart: plan.requiresRestart };
     };
 
     app = await buildApp({
-      logLevel: config.logLevel,
-      logStream: options.logStream,
+      log,
       bodyLimit: config.bodyLimit,
       docs: config.docs,
       version: RUNTIME_VERSION,
@@ -103,6 +107,7 @@ export async function startRuntime(initial: Config, options: StartOptions = {}):
     await app.listen({ host: config.host, port: config.port });
     const port = (app.server.address() as AddressInfo).port;
     const url = displayUrl(config.host, port);
+    log.info({ url, database: store.location }, "listening");
     const server = app;
     let closing: Promise<void> | undefined;
     return {
@@ -112,6 +117,7 @@ export async function startRuntime(initial: Config, options: StartOptions = {}):
       firstAdminKey,
       store,
       app: server,
+      log,
       config: () => config,
       reload,
       close: () => {

@@ -118,9 +118,9 @@ async function up(options: UpOptions, json: boolean): Promise<void> {
   process.on("SIGTERM", () => void stop("SIGTERM"));
   process.on("SIGHUP", () => {
     runtime.reload().then(
-      (result) => runtime.app.log.info({ ...result }, "SIGHUP: configuration reloaded"),
+      (result) => runtime.log.info({ ...result }, "SIGHUP: configuration reloaded"),
       (error: Error) =>
-        runtime.app.log.error(
+        runtime.log.error(
           { err: error.message },
           "SIGHUP: configuration not reloaded; the running one stays",
         ),
@@ -129,7 +129,7 @@ async function up(options: UpOptions, json: boolean): Promise<void> {
   // Announce readiness only once the signal handlers are in place: a SIGHUP sent right after the
   // ready line would otherwise hit Node's default action and terminate the process.
   printBanner(out, runtime);
-  runtime.app.log.debug({ config: redactConfig(runtime.config()) }, "effective configuration");
+  runtime.log.debug({ config: redactConfig(runtime.config()) }, "effective configuration");
   // The command lasts as long as the server: it returns once a signal has stopped it cleanly.
   await done;
 }

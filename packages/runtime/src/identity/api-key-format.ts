@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import { hash, randomBytes, timingSafeEqual } from "node:crypto";
 
 /**
  * API keys read `sym_<id>_<secret>`: the id finds the row, the secret proves possession. The id is
@@ -37,12 +37,17 @@ export function parseApiKey(token: string): ParsedApiKey | null {
 }
 
 /** Keys carry 256 random bits, so a fast hash is enough; a slow KDF would only tax every request. */
-export function hashSecret(secret: string): string {
-  return createHash("sha256").update(secret, "utf8").digest("hex");
+export function digestSecret(secret: string): Buffer {
+  return hash("sha256", secret, "buffer") as Buffer;
 }
 
-export function secretMatches(secret: string, expectedHashHex: string): boolean {
-  const actual = Buffer.from(hashSecret(secret), "hex");
-  const expected = Buffer.from(expectedHashHex, "hex");
-  return actual.length === expected.length && timingSafeEqual(actual, expected);
+/** The stored form of a secret: its SHA-256 digest in hex. */
+export function hashSecret(secret: string): string {
+  return digestSecret(secret).toString("hex");
+}
+
+/** Constant-time comparison of a presented secret with a stored digest. */
+export function secretMatches(secret: string, expectedDigest: Buffer): boolean {
+  const actual = digestSecret(secret);
+  return actual.length === expectedDigest.length && timingSafeEqual(actual, expectedDigest);
 }

@@ -1,19 +1,18 @@
 import Fastify, { type FastifyInstance } from "fastify";
+import type { Logger } from "pino";
 import { registerAgentRoutes } from "../agents/agent-routes.js";
 import type { AgentService } from "../agents/agent-service.js";
 import type { Authenticator } from "../identity/authenticator.js";
 import { registerSystemRoutes, type SystemRouteDependencies } from "../system/system-routes.js";
 import { registerDocs } from "./docs.js";
 import { installErrorHandling } from "./error-handler.js";
-import { loggerOptions, RequestLogController, requestIdOf } from "./logging.js";
+import { requestIdOf } from "./logging.js";
 import type { RouteBindingContext } from "./route-binding.js";
 
 export const API_PREFIX = "/api/v1";
 
 export interface AppDependencies {
-  logLevel: string;
-  /** Where log lines go; stdout unless given. */
-  logStream?: NodeJS.WritableStream | undefined;
+  log: Logger;
   bodyLimit: number;
   docs: boolean;
   version: string;
@@ -37,25 +36,27 @@ function installJsonParser(app: FastifyInstance): void {
 
 export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: loggerOptions(deps.logLevel, deps.logStream),
+    // Logging is ours (see logRequest): Fastify's per-request loggers and listeners cost more than
+    // a cached read.
+    logger: false,
     genReqId: (request) => requestIdOf(request.headers["x-request-id"]),
-    logController: new RequestLogController(),
     bodyLimit: deps.bodyLimit,
     // Long ids must reach validation (and a 400 naming the field) rather than miss the route.
     routerOptions: { maxParamLength: 16_384 },
     return503OnClosing: true,
   });
 
-  installErrorHandling(app);
+  installErrorHandling(app, deps.log);
   installJsonParser(app);
-
-  app.addHook("onRequest", async (request, reply) => {
-    reply.header("x-request-id", request.id);
-  });
 
   if (deps.docs) await registerDocs(app, { prefix: API_PREFIX, version: deps.version });
 
-  const context: RouteBindingContext = { app, prefix: API_PREFIX, authenticator: deps.authenticator };
+  const context: RouteBindingContext = {
+    app,
+    prefix: API_PREFIX,
+    authenticator: deps.authenticator,
+    log: deps.log,
+  };
   registerSystemRoutes(context, deps.system);
   registerAgentRoutes(context, deps.agents);
   return app;

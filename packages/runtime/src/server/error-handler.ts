@@ -1,6 +1,8 @@
 import type { ErrorBody, ErrorCode } from "@symbiont/protocol";
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { Logger } from "pino";
 import { AppError } from "./app-error.js";
+import { logRequest } from "./logging.js";
 
 /** Fastify's own 4xx errors (body parsing, limits), translated into the catalogue. */
 function fromFastifyError(error: FastifyError): AppError | undefined {
@@ -23,34 +25,42 @@ function fromFastifyError(error: FastifyError): AppError | undefined {
   return new AppError(code, error.message);
 }
 
-export function sendError(request: FastifyRequest, reply: FastifyReply, error: AppError): FastifyReply {
+/** Sends the error body and writes the request's log line; `fault` is what gets logged for a 5xx. */
+export function sendError(
+  log: Logger,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  error: AppError,
+  fault?: unknown,
+): FastifyReply {
   const body: ErrorBody = {
     error: error.message,
     code: error.code,
     details: error.details,
     request_id: request.id,
   };
-  return reply.code(error.status).headers(error.headers).type("application/json").send(body);
+  reply.code(error.status).headers(error.headers).header("x-request-id", request.id).type("application/json");
+  logRequest(log, request, reply, error.status >= 500 ? (fault ?? error) : undefined);
+  return reply.send(body);
 }
 
-export function installErrorHandling(app: FastifyInstance): void {
+export function installErrorHandling(app: FastifyInstance, log: Logger): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const known = error instanceof AppError ? error : fromFastifyError(error);
-    if (known) {
-      if (known.status >= 500) request.log.error({ err: error }, "request failed");
-      return sendError(request, reply, known);
-    }
-    // A fault: log it with the request id, and tell the client only what helps it report the fault.
-    request.log.error({ err: error }, "unhandled error");
+    // Anything else is a fault: logged with the request id, while the client is told only what
+    // helps it report the fault.
     return sendError(
+      log,
       request,
       reply,
-      new AppError("INTERNAL", "Internal error; report the request_id to the operator"),
+      known ?? new AppError("INTERNAL", "Internal error; report the request_id to the operator"),
+      error,
     );
   });
 
   app.setNotFoundHandler((request, reply) =>
     sendError(
+      log,
       request,
       reply,
       new AppError(

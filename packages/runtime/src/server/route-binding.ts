@@ -1,9 +1,12 @@
 import type { RouteDefinition } from "@symbiont/protocol";
-import type { FastifyBaseLogger, FastifyInstance, FastifyRequest } from "fastify";
+import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { Logger } from "pino";
 import type { z } from "zod";
 import type { AuthenticationFailure, Authenticator } from "../identity/authenticator.js";
 import { type Scope, scopeAllows } from "../identity/scope.js";
 import { AppError, issuesOf, validationFailed } from "./app-error.js";
+import { LazyChildLogger, type RequestLogger } from "./lazy-child-logger.js";
+import { logRequest } from "./logging.js";
 import { SerializedJson } from "./serialized-json.js";
 
 type Parsed<S> = S extends z.ZodType ? z.output<S> : undefined;
@@ -14,7 +17,7 @@ export interface HandlerInput<R extends RouteDefinition> {
   query: Parsed<R["query"]>;
   body: Parsed<R["body"]>;
   requestId: string;
-  log: FastifyBaseLogger;
+  log: RequestLogger;
 }
 
 type RouteOutput<R extends RouteDefinition> =
@@ -62,6 +65,7 @@ export interface RouteBindingContext {
   app: FastifyInstance;
   prefix: string;
   authenticator: Authenticator;
+  log: Logger;
 }
 
 /**
@@ -73,7 +77,7 @@ export function bindRoute<R extends RouteDefinition>(
   route: R,
   handler: RouteHandler<R>,
 ): void {
-  const { app, prefix, authenticator } = context;
+  const { app, prefix, authenticator, log } = context;
   app.route({
     method: route.method,
     url: `${prefix}${toFastifyPath(route.path)}`,
@@ -95,13 +99,15 @@ export function bindRoute<R extends RouteDefinition>(
         query: parsePart(route.query, request.query, "query"),
         body: parsePart(route.body, request.body, "body"),
         requestId: request.id,
-        log: request.log,
-      } as HandlerInput<R>;
+        log: new LazyChildLogger(log, { reqId: request.id }),
+      } as unknown as HandlerInput<R>;
       const output = await handler(input);
-      return reply
+      reply
         .code(route.successStatus ?? 200)
-        .type("application/json")
-        .send(output instanceof SerializedJson ? output.text : output);
+        .header("x-request-id", request.id)
+        .type("application/json");
+      logRequest(log, request, reply);
+      return reply.send(output instanceof SerializedJson ? output.text : output);
     },
   });
 }

@@ -117,12 +117,12 @@ describe("the HTTP server", () => {
       applied: ["logLevel"],
       requires_restart: expect.arrayContaining(["bodyLimit"]),
     });
-    expect(server.runtime.app.log.level).toBe("warn");
+    expect(server.runtime.log.level).toBe("warn");
     expect(server.runtime.config().logLevel).toBe("warn");
     expect(server.runtime.config().bodyLimit).toBe(1048576);
     writeFileSync(join(database.dataDir, "symbiont.yaml"), "logLevel: debug\n");
     await server.call("POST", "/admin/config/reload");
-    expect(server.runtime.app.log.level).toBe("debug");
+    expect(server.runtime.log.level).toBe("debug");
   });
 
   it("answers a reload whose new configuration is invalid with a 4xx and keeps the running one", async () => {
@@ -130,7 +130,7 @@ describe("the HTTP server", () => {
     const response = await server.call("POST", "/admin/config/reload");
     expect(response.status).toBe(400);
     expect(ErrorBody.parse(response.body).error).toContain("logLevel");
-    expect(server.runtime.app.log.level).toBe("debug");
+    expect(server.runtime.log.level).toBe("debug");
     writeFileSync(join(database.dataDir, "symbiont.yaml"), "logLevel: debug\n");
   });
 
