@@ -44,7 +44,7 @@ export class AgentRepository {
       .executeTakeFirst();
   }
 
-  listIds(scope: Scope): Promise<readonly string[]> {
+  listIds(scope: Scope): readonly string[] | Promise<readonly string[]> {
     return this.idLists.read(scope.tenantId, async () => {
       const rows = await this.db
         .selectFrom("agents")

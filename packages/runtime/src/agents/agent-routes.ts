@@ -5,7 +5,10 @@ import type { AgentService } from "./agent-service.js";
 
 export function registerAgentRoutes(context: RouteBindingContext, agents: AgentService): void {
   bindRoute(context, routes.createAgent, ({ scope, body }) => agents.create(scope, body));
-  bindRoute(context, routes.listAgents, async ({ scope }) => serializeFrozen(await agents.listIds(scope)));
+  bindRoute(context, routes.listAgents, ({ scope }) => {
+    const ids = agents.listIds(scope);
+    return ids instanceof Promise ? ids.then(serializeFrozen) : serializeFrozen(ids);
+  });
   bindRoute(context, routes.getAgentStatus, ({ scope, params }) => agents.status(scope, params.agent_id));
   bindRoute(context, routes.getAgentMetrics, ({ scope, params }) => agents.metrics(scope, params.agent_id));
   bindRoute(context, routes.getAgentDefinition, ({ scope, params }) => agents.get(scope, params.agent_id));

@@ -86,7 +86,7 @@ export class AgentService {
   }
 
   /** Frozen and shared with other readers until the agents change. */
-  listIds(scope: Scope): Promise<readonly string[]> {
+  listIds(scope: Scope): readonly string[] | Promise<readonly string[]> {
     return this.agents.listIds(scope);
   }
 

@@ -75,7 +75,8 @@ export class Authenticator {
     this.knownKeys = new VersionedCache(changeVersion);
   }
 
-  async authenticate(authorization: string | undefined): Promise<AuthenticationResult> {
+  /** Synchronous when the key is already known and nothing needs writing, as on most requests. */
+  authenticate(authorization: string | undefined): AuthenticationResult | Promise<AuthenticationResult> {
     if (!authorization) return { ok: false, reason: "missing" };
     const token = BEARER.exec(authorization)?.[1];
     if (!token) return { ok: false, reason: "malformed" };
@@ -86,14 +87,23 @@ export class Authenticator {
 
     const parsed = parseApiKey(token);
     if (!parsed) return { ok: false, reason: "invalid" };
-    const known = await this.knownKeys.read(parsed.id, () => this.load(parsed.id));
-    if (!known || !secretMatches(parsed.secret, known.secretDigest)) return { ok: false, reason: "invalid" };
+    const known = this.knownKeys.read(parsed.id, () => this.load(parsed.id));
+    return known instanceof Promise
+      ? known.then((loaded) => this.check(loaded, parsed.secret))
+      : this.check(known, parsed.secret);
+  }
+
+  private check(
+    known: KnownKey | undefined,
+    secret: string,
+  ): AuthenticationResult | Promise<AuthenticationResult> {
+    if (!known || !secretMatches(secret, known.secretDigest)) return { ok: false, reason: "invalid" };
     if (known.revoked) return { ok: false, reason: "revoked" };
     const now = this.now();
     if (known.expiresAt !== null && known.expiresAt <= now) return { ok: false, reason: "expired" };
-
-    await this.recordUse(known.id, now);
-    return { ok: true, scope: known.scope };
+    const result: AuthenticationResult = { ok: true, scope: known.scope };
+    const recorded = this.recordUse(known.id, now);
+    return recorded ? recorded.then(() => result) : result;
   }
 
   private async load(id: string): Promise<KnownKey | undefined> {
@@ -102,10 +112,10 @@ export class Authenticator {
   }
 
   /** last_used_at is for humans, so it is written at most once a minute per key, not on every request. */
-  private async recordUse(keyId: string, now: number): Promise<void> {
+  private recordUse(keyId: string, now: number): Promise<void> | undefined {
     const previous = this.lastUsedWrites.get(keyId) ?? 0;
-    if (now - previous < LAST_USED_WRITE_INTERVAL_MS) return;
+    if (now - previous < LAST_USED_WRITE_INTERVAL_MS) return undefined;
     this.lastUsedWrites.set(keyId, now);
-    await this.keys.touchLastUsed(keyId, new Date(now).toISOString());
+    return this.keys.touchLastUsed(keyId, new Date(now).toISOString());
   }
 }
