@@ -38,6 +38,25 @@ for (const target of databaseTargets) {
       expect(seen).toEqual(Array.from({ length: 7 }, (_, i) => `page-${i}`));
     });
 
+    it("manages API keys: created once, listed without secrets, revoked at once", async () => {
+      const sdk = client();
+      const created = await sdk.keys.create({
+        name: "sdk key",
+        permissions: ["agents:read"],
+        agent_ids: null,
+        expires_at: null,
+      });
+      const scoped = new SymbiontClient({ apiKey: created.key, baseUrl: server.api, maxRetries: 0 });
+      expect(Array.isArray(await scoped.agents.list())).toBe(true);
+      await expect(scoped.keys.list()).rejects.toBeInstanceOf(PermissionDeniedError);
+      const listed = await sdk.keys.list();
+      expect(listed.find((k) => k.id === created.id)).toMatchObject({ name: "sdk key", revoked_at: null });
+      expect(JSON.stringify(listed)).not.toContain(created.key);
+      expect(await sdk.keys.revoke(created.id)).toEqual({ revoked: true, id: created.id });
+      await expect(scoped.agents.list()).rejects.toBeInstanceOf(AuthenticationError);
+      expect((await sdk.keys.get(created.id)).revoked_at).not.toBeNull();
+    });
+
     it("raises the typed error for each failure the server reports", async () => {
       const sdk = client();
       await expect(sdk.agents.status("nobody")).rejects.toBeInstanceOf(NotFoundError);

@@ -24,10 +24,17 @@ function targetUrl(options: GlobalOptions): string {
   }
 }
 
+/** Request fields whose flag is not simply the field's name. */
+const FLAG_OF_FIELD: Record<string, string> = {
+  permissions: "permission",
+  agent_ids: "agent",
+  tools: "tool",
+};
+
 /** `body.top_p` → `--top-p`, so a server-side validation message points at the flag to fix. */
 function flagOf(field: string): string {
   const name = field.replace(/^body\./, "").split(".")[0] ?? field;
-  return field.startsWith("body.") ? `--${name.replace(/_/g, "-")}` : field;
+  return field.startsWith("body.") ? `--${(FLAG_OF_FIELD[name] ?? name).replace(/_/g, "-")}` : field;
 }
 
 /** Turns an SDK error into a message that says what to do, and an exit code scripts can branch on. */

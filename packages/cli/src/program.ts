@@ -1,6 +1,7 @@
 import { Command, CommanderError } from "commander";
 import { describeClientError } from "./client-errors.js";
 import { registerAgentCommands } from "./commands/agents.js";
+import { registerKeyCommands } from "./commands/keys.js";
 import { registerUpCommand } from "./commands/up.js";
 import { CliError, ExitCode } from "./exit-codes.js";
 import { createOutput } from "./output.js";
@@ -34,6 +35,7 @@ Every command takes --json. Exit codes: 0 ok, 1 failure, 2 usage, 3 runtime unre
     );
   registerUpCommand(program);
   registerAgentCommands(program);
+  registerKeyCommands(program);
   return program;
 }
 

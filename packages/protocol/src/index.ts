@@ -1,5 +1,6 @@
 export * from "./agents.js";
 export * from "./errors.js";
+export * from "./keys.js";
 export * from "./lists.js";
 export * from "./openapi.js";
 export * from "./permissions.js";

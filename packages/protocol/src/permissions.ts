@@ -14,10 +14,14 @@ export const Permission = z.enum([
   "agents:read",
   "agents:write",
   "agents:delete",
+  "keys:read",
+  "keys:write",
 ]);
 export type Permission = z.infer<typeof Permission>;
 
 export type Grant = CoarsePermission | Permission;
+
+export const Grant = z.union([CoarsePermission, Permission]);
 
 /** Whether a set of grants allows a fine permission. Kept here so the SDK can answer it offline. */
 export function grantsAllow(grants: Iterable<Grant>, required: Permission): boolean {

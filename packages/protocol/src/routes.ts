@@ -11,6 +11,14 @@ import {
   AgentStatusResponse,
   AgentUpdateRequest,
 } from "./agents.js";
+import {
+  ApiKeyCreatedResponse,
+  ApiKeyCreateRequest,
+  ApiKeyIdParams,
+  ApiKeyInfo,
+  ApiKeyList,
+  ApiKeyRevokedResponse,
+} from "./keys.js";
 import { AgentIdList } from "./lists.js";
 import type { Permission } from "./permissions.js";
 import { ConfigReloadResponse, HealthResponse, ReadinessResponse, SystemMetrics } from "./system.js";
@@ -172,6 +180,50 @@ export const routes = {
     contract: false,
     params: AgentIdParams,
     response: AgentDeletedResponse,
+  }),
+  createApiKey: route({
+    id: "createApiKey",
+    method: "POST",
+    path: "/keys",
+    summary: "Create an API key; the whole key is in this answer only",
+    tag: "keys",
+    auth: "keys:write",
+    contract: false,
+    body: ApiKeyCreateRequest,
+    response: ApiKeyCreatedResponse,
+    successStatus: 201,
+  }),
+  listApiKeys: route({
+    id: "listApiKeys",
+    method: "GET",
+    path: "/keys",
+    summary: "API keys of your tenant, newest first, without their secrets",
+    tag: "keys",
+    auth: "keys:read",
+    contract: false,
+    response: ApiKeyList,
+  }),
+  getApiKey: route({
+    id: "getApiKey",
+    method: "GET",
+    path: "/keys/{key_id}",
+    summary: "One API key, without its secret",
+    tag: "keys",
+    auth: "keys:read",
+    contract: false,
+    params: ApiKeyIdParams,
+    response: ApiKeyInfo,
+  }),
+  revokeApiKey: route({
+    id: "revokeApiKey",
+    method: "DELETE",
+    path: "/keys/{key_id}",
+    summary: "Revoke an API key; it stops working on the next request",
+    tag: "keys",
+    auth: "keys:write",
+    contract: false,
+    params: ApiKeyIdParams,
+    response: ApiKeyRevokedResponse,
   }),
 } as const;
 

@@ -8,6 +8,7 @@ import { ConfigError } from "./config/load.js";
 import { planReload } from "./config/reload.js";
 import type { Config } from "./config/schema.js";
 import { ApiKeyRepository } from "./identity/api-key-repository.js";
+import { ApiKeyService } from "./identity/api-key-service.js";
 import { Authenticator } from "./identity/authenticator.js";
 import { createFirstAdminKey } from "./identity/bootstrap.js";
 import { CpuSampler } from "./metrics/cpu-sampler.js";
@@ -91,6 +92,7 @@ export async function startRuntime(initial: Config, options: StartOptions = {}):
       version: RUNTIME_VERSION,
       authenticator: new Authenticator(apiKeys, config.apiKey, store.changeVersion),
       agents,
+      apiKeys: new ApiKeyService(apiKeys),
       system: {
         version: RUNTIME_VERSION,
         startedAt,

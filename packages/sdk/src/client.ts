@@ -7,6 +7,7 @@ import {
   validateTimeout,
 } from "./options.js";
 import { AgentsResource } from "./resources/agents.js";
+import { KeysResource } from "./resources/keys.js";
 import { SystemResource } from "./resources/system.js";
 import { Transport } from "./transport.js";
 import type { HealthResponse, ReadinessResponse } from "./types.js";
@@ -27,12 +28,14 @@ const DEFAULT_POLL_INTERVAL_MS = 250;
  */
 export class SymbiontClient {
   readonly agents: AgentsResource;
+  readonly keys: KeysResource;
   readonly system: SystemResource;
   readonly #transport: Transport;
 
   constructor(options: ClientOptions = {}, internals: ClientInternals = {}) {
     this.#transport = new Transport(resolveOptions(options, internals));
     this.agents = new AgentsResource(this.#transport);
+    this.keys = new KeysResource(this.#transport);
     this.system = new SystemResource(this.#transport);
   }
 

@@ -9,6 +9,9 @@ export type {
   AgentState,
   AgentStatusResponse,
   AgentUpdateRequest,
+  ApiKeyCreatedResponse,
+  ApiKeyCreateRequest,
+  ApiKeyInfo,
   CoarsePermission,
   ConfigReloadResponse,
   ErrorBody,
@@ -22,6 +25,7 @@ export type {
 } from "@symbiont/protocol";
 
 export type AgentDeletedResponse = RouteResponse<"deleteAgent">;
+export type ApiKeyRevokedResponse = RouteResponse<"revokeApiKey">;
 
 /** One page of `GET /agent-definitions`. */
 export interface AgentDefinitionListQuery {

@@ -1,5 +1,5 @@
 import type { Insertable, Kysely, Selectable, Updateable } from "kysely";
-import type { Scope } from "../identity/scope.js";
+import { type Scope, scopeReachesAgent } from "../identity/scope.js";
 import type { ChangeVersion } from "../store/change-version.js";
 import type { AgentTable, Database } from "../store/schema.js";
 import { VersionedCache } from "../store/versioned-cache.js";
@@ -36,6 +36,7 @@ export class AgentRepository {
   }
 
   findByTenantAndId(scope: Scope, id: string): Promise<AgentRow | undefined> {
+    if (!scopeReachesAgent(scope, id)) return Promise.resolve(undefined);
     return this.db
       .selectFrom("agents")
       .selectAll()
@@ -45,6 +46,14 @@ export class AgentRepository {
   }
 
   listIds(scope: Scope): readonly string[] | Promise<readonly string[]> {
+    const ids = this.tenantIds(scope);
+    if (scope.agentIds === null) return ids;
+    const reachable = (all: readonly string[]) =>
+      Object.freeze(all.filter((id) => scopeReachesAgent(scope, id)));
+    return ids instanceof Promise ? ids.then(reachable) : reachable(ids);
+  }
+
+  private tenantIds(scope: Scope): readonly string[] | Promise<readonly string[]> {
     return this.idLists.read(scope.tenantId, async () => {
       const rows = await this.db
         .selectFrom("agents")
@@ -59,6 +68,7 @@ export class AgentRepository {
 
   listPage(scope: Scope, limit: number, after: PageCursor | undefined): Promise<AgentRow[]> {
     let query = this.db.selectFrom("agents").selectAll().where("tenant_id", "=", scope.tenantId);
+    if (scope.agentIds !== null) query = query.where("id", "in", [...scope.agentIds]);
     if (after) {
       query = query.where((eb) =>
         eb.or([
@@ -72,6 +82,7 @@ export class AgentRepository {
 
   /** Applies the changes and bumps the version in one statement; undefined when there is no such agent. */
   update(scope: Scope, id: string, changes: AgentChanges): Promise<AgentRow | undefined> {
+    if (!scopeReachesAgent(scope, id)) return Promise.resolve(undefined);
     return this.db
       .updateTable("agents")
       .set((eb) => ({ ...changes, version: eb("version", "+", 1) }))
@@ -82,6 +93,7 @@ export class AgentRepository {
   }
 
   async delete(scope: Scope, id: string): Promise<boolean> {
+    if (!scopeReachesAgent(scope, id)) return false;
     const result = await this.db
       .deleteFrom("agents")
       .where("tenant_id", "=", scope.tenantId)

@@ -8,7 +8,7 @@ import type {
   AgentStatusResponse,
   AgentUpdateRequest,
 } from "@symbiont/protocol";
-import type { Scope } from "../identity/scope.js";
+import { type Scope, scopeReachesAgent } from "../identity/scope.js";
 import { AppError, conflict, notFound } from "../server/app-error.js";
 import type { AgentChanges, AgentRepository, AgentRow, PageCursor } from "./agent-repository.js";
 
@@ -65,6 +65,15 @@ export class AgentService {
   ) {}
 
   async create(scope: Scope, input: AgentCreateRequest): Promise<AgentCreatedResponse> {
+    if (!scopeReachesAgent(scope, input.id)) {
+      throw new AppError(
+        "FORBIDDEN",
+        `This credential is limited to other agents and cannot create "${input.id}"`,
+        {
+          agent_id: input.id,
+        },
+      );
+    }
     const at = this.now().toISOString();
     const created = await this.agents.insertIfAbsent(scope, {
       id: input.id,

@@ -1,5 +1,6 @@
 import type { Kysely, Selectable } from "kysely";
 import type { ApiKeyTable, Database } from "../store/schema.js";
+import type { Scope } from "./scope.js";
 
 export type ApiKeyRow = Selectable<ApiKeyTable>;
 
@@ -31,5 +32,36 @@ export class ApiKeyRepository {
 
   async touchLastUsed(id: string, at: string): Promise<void> {
     await this.db.updateTable("api_keys").set({ last_used_at: at }).where("id", "=", id).execute();
+  }
+
+  listByTenant(scope: Scope): Promise<ApiKeyRow[]> {
+    return this.db
+      .selectFrom("api_keys")
+      .selectAll()
+      .where("tenant_id", "=", scope.tenantId)
+      .orderBy("created_at", "desc")
+      .orderBy("id", "desc")
+      .execute();
+  }
+
+  findByTenantAndId(scope: Scope, id: string): Promise<ApiKeyRow | undefined> {
+    return this.db
+      .selectFrom("api_keys")
+      .selectAll()
+      .where("tenant_id", "=", scope.tenantId)
+      .where("id", "=", id)
+      .executeTakeFirst();
+  }
+
+  /** Marks the key revoked unless it is already; answers the row as it now is. */
+  async revoke(scope: Scope, id: string, at: string): Promise<ApiKeyRow | undefined> {
+    await this.db
+      .updateTable("api_keys")
+      .set({ revoked_at: at })
+      .where("tenant_id", "=", scope.tenantId)
+      .where("id", "=", id)
+      .where("revoked_at", "is", null)
+      .execute();
+    return this.findByTenantAndId(scope, id);
   }
 }

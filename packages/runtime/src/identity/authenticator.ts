@@ -46,6 +46,7 @@ function knownKeyOf(row: ApiKeyRow): KnownKey {
       principalKind: "api_key",
       principalName: row.name,
       grants: parseGrants(row.permissions),
+      agentIds: row.agent_ids === null ? null : new Set(JSON.parse(row.agent_ids) as string[]),
     }),
   };
 }
@@ -56,6 +57,7 @@ const ENVIRONMENT_KEY_SCOPE: Scope = Object.freeze({
   principalKind: "environment_key",
   principalName: "SYMBIONT_API_KEY",
   grants: new Set<Grant>(["admin"]),
+  agentIds: null,
 });
 
 /** Turns the bearer token of a request into a Scope, or says why it cannot. */

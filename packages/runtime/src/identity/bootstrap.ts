@@ -26,6 +26,8 @@ export async function createFirstAdminKey(
     expires_at: null,
     revoked_at: null,
     last_used_at: null,
+    agent_ids: null,
+    created_by: "",
   });
   return created ? key : undefined;
 }

@@ -13,6 +13,13 @@ export interface Scope {
   /** A label for humans and audit (the key's name). */
   readonly principalName: string;
   readonly grants: ReadonlySet<Grant>;
+  /** The agents this principal is limited to; null for every agent of the tenant. */
+  readonly agentIds: ReadonlySet<string> | null;
+}
+
+/** Whether the scope may see or touch the agent; an agent it may not is, to it, one that does not exist. */
+export function scopeReachesAgent(scope: Scope, agentId: string): boolean {
+  return scope.agentIds === null || scope.agentIds.has(agentId);
 }
 
 export function scopeAllows(scope: Scope, permission: Permission): boolean {

@@ -2,6 +2,8 @@ import Fastify, { type FastifyInstance } from "fastify";
 import type { Logger } from "pino";
 import { registerAgentRoutes } from "../agents/agent-routes.js";
 import type { AgentService } from "../agents/agent-service.js";
+import { registerApiKeyRoutes } from "../identity/api-key-routes.js";
+import type { ApiKeyService } from "../identity/api-key-service.js";
 import type { Authenticator } from "../identity/authenticator.js";
 import { registerSystemRoutes, type SystemRouteDependencies } from "../system/system-routes.js";
 import { registerDocs } from "./docs.js";
@@ -18,6 +20,7 @@ export interface AppDependencies {
   version: string;
   authenticator: Authenticator;
   agents: AgentService;
+  apiKeys: ApiKeyService;
   system: SystemRouteDependencies;
 }
 
@@ -59,5 +62,6 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   };
   registerSystemRoutes(context, deps.system);
   registerAgentRoutes(context, deps.agents);
+  registerApiKeyRoutes(context, deps.apiKeys);
   return app;
 }

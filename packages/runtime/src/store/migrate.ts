@@ -1,11 +1,13 @@
 import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from "kysely";
 import type { DialectName } from "./database.js";
 import * as initial from "./migrations/0001_initial.js";
+import * as apiKeyScopes from "./migrations/0002_api_key_scopes.js";
 import type { Database } from "./schema.js";
 
 /** Migrations in order. Names are permanent: never rename or edit one that has shipped. */
 const migrations: Record<string, Migration> = {
   "0001_initial": initial,
+  "0002_api_key_scopes": apiKeyScopes,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

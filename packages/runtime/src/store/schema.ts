@@ -29,6 +29,10 @@ export interface ApiKeyTable {
   expires_at: string | null;
   revoked_at: string | null;
   last_used_at: string | null;
+  /** JSON array of the agent ids the key is limited to; null for every agent. */
+  agent_ids: string | null;
+  /** Who created the key (a principal id); empty for the bootstrap key. */
+  created_by: Generated<string>;
 }
 
 export interface AgentTable {

@@ -25,7 +25,10 @@ for (const target of databaseTargets) {
       const fresh = await target.create();
       const store = openStore({ dataDir: fresh.dataDir, databaseUrl: fresh.databaseUrl });
       try {
-        expect(await migrateToLatest(store.db, store.dialect)).toEqual(["0001_initial"]);
+        expect(await migrateToLatest(store.db, store.dialect)).toEqual([
+          "0001_initial",
+          "0002_api_key_scopes",
+        ]);
         expect(await migrateToLatest(store.db, store.dialect)).toEqual([]);
       } finally {
         await store.close();

@@ -1,5 +1,4 @@
 import type { RouteBody } from "@symbiont/protocol";
-import { SymbiontError } from "../errors.js";
 import type { RequestOptions } from "../options.js";
 import { paginate } from "../pagination.js";
 import type { Transport } from "../transport.js";
@@ -12,6 +11,7 @@ import type {
   AgentMetrics,
   AgentStatusResponse,
 } from "../types.js";
+import { pathId } from "./path-id.js";
 
 export class AgentsResource {
   readonly #transport: Transport;
@@ -77,11 +77,4 @@ export class AgentsResource {
  * An empty id would address the collection and a dots-only one would be folded away by URL
  * normalisation (`/agents/..` is `/`), so either would silently reach a different route.
  */
-function agentId(id: string): string {
-  if (typeof id !== "string" || /^\.*$/.test(id)) {
-    throw new SymbiontError(
-      `Invalid agent id ${JSON.stringify(id)}: must be a non-empty string, not only dots`,
-    );
-  }
-  return id;
-}
+const agentId = (id: string) => pathId("agent", id);
