@@ -40,13 +40,13 @@ export function redactDatabaseUrl(url: string): string {
 function openSqlite(dataDir: string): Store {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const file = join(dataDir, SQLITE_FILE_NAME);
-  const connection = new BetterSqlite3(file);
+  // The busy timeout comes first, with the connection: a second process opening the same new file
+  // must wait for the lock that switching to WAL takes, not fail with "database is locked".
+  const connection = new BetterSqlite3(file, { timeout: 5_000 });
   // WAL lets readers run beside the writer; FULL sync makes every acknowledged write survive a crash
-  // of the process or the machine; the busy timeout lets a second process wait for the write lock
-  // instead of failing.
+  // of the process or the machine.
   connection.pragma("journal_mode = WAL");
   connection.pragma("synchronous = FULL");
-  connection.pragma("busy_timeout = 5000");
   connection.pragma("foreign_keys = ON");
   const statements = cachePreparedStatements(connection);
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: connection }) });
