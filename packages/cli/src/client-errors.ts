@@ -33,8 +33,9 @@ const FLAG_OF_FIELD: Record<string, string> = {
 
 /** `body.top_p` → `--top-p`, so a server-side validation message points at the flag to fix. */
 function flagOf(field: string): string {
-  const name = field.replace(/^body\./, "").split(".")[0] ?? field;
-  return field.startsWith("body.") ? `--${(FLAG_OF_FIELD[name] ?? name).replace(/_/g, "-")}` : field;
+  const name = field.replace(/^(body|query)\./, "").split(".")[0] ?? field;
+  const flag = `--${(FLAG_OF_FIELD[name] ?? name).replace(/_/g, "-")}`;
+  return field.startsWith("body.") || field.startsWith("query.") ? flag : field;
 }
 
 /** Turns an SDK error into a message that says what to do, and an exit code scripts can branch on. */

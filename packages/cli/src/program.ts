@@ -1,6 +1,7 @@
 import { Command, CommanderError } from "commander";
 import { describeClientError } from "./client-errors.js";
 import { registerAgentCommands } from "./commands/agents.js";
+import { registerAuditCommands } from "./commands/audit.js";
 import { registerKeyCommands } from "./commands/keys.js";
 import { registerUpCommand } from "./commands/up.js";
 import { CliError, ExitCode } from "./exit-codes.js";
@@ -36,6 +37,7 @@ Every command takes --json. Exit codes: 0 ok, 1 failure, 2 usage, 3 runtime unre
   registerUpCommand(program);
   registerAgentCommands(program);
   registerKeyCommands(program);
+  registerAuditCommands(program);
   return program;
 }
 

@@ -1,4 +1,5 @@
 export * from "./agents.js";
+export * from "./audit.js";
 export * from "./errors.js";
 export * from "./keys.js";
 export * from "./lists.js";

@@ -16,6 +16,7 @@ export const Permission = z.enum([
   "agents:delete",
   "keys:read",
   "keys:write",
+  "audit:read",
 ]);
 export type Permission = z.infer<typeof Permission>;
 

@@ -11,6 +11,7 @@ import {
   AgentStatusResponse,
   AgentUpdateRequest,
 } from "./agents.js";
+import { AuditListQuery, AuditPage, AuditVerification } from "./audit.js";
 import {
   ApiKeyCreatedResponse,
   ApiKeyCreateRequest,
@@ -224,6 +225,27 @@ export const routes = {
     contract: false,
     params: ApiKeyIdParams,
     response: ApiKeyRevokedResponse,
+  }),
+  listAudit: route({
+    id: "listAudit",
+    method: "GET",
+    path: "/audit",
+    summary: "Your tenant's audit log, newest first, filtered",
+    tag: "audit",
+    auth: "audit:read",
+    contract: false,
+    query: AuditListQuery,
+    response: AuditPage,
+  }),
+  verifyAudit: route({
+    id: "verifyAudit",
+    method: "GET",
+    path: "/audit/verify",
+    summary: "Check your tenant's audit chain; names the first entry that was altered or removed",
+    tag: "audit",
+    auth: "audit:read",
+    contract: false,
+    response: AuditVerification,
   }),
 } as const;
 

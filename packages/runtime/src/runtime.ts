@@ -4,6 +4,8 @@ import type { FastifyInstance } from "fastify";
 import type { Logger } from "pino";
 import { AgentRepository } from "./agents/agent-repository.js";
 import { AgentService } from "./agents/agent-service.js";
+import { AuditRepository } from "./audit/audit-repository.js";
+import { AuditTrail } from "./audit/audit-trail.js";
 import { ConfigError } from "./config/load.js";
 import { planReload } from "./config/reload.js";
 import type { Config } from "./config/schema.js";
@@ -93,6 +95,7 @@ export async function startRuntime(initial: Config, options: StartOptions = {}):
       authenticator: new Authenticator(apiKeys, config.apiKey, store.changeVersion),
       agents,
       apiKeys: new ApiKeyService(apiKeys),
+      audit: new AuditTrail(new AuditRepository(store)),
       system: {
         version: RUNTIME_VERSION,
         startedAt,

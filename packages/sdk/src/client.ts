@@ -7,6 +7,7 @@ import {
   validateTimeout,
 } from "./options.js";
 import { AgentsResource } from "./resources/agents.js";
+import { AuditResource } from "./resources/audit.js";
 import { KeysResource } from "./resources/keys.js";
 import { SystemResource } from "./resources/system.js";
 import { Transport } from "./transport.js";
@@ -28,6 +29,7 @@ const DEFAULT_POLL_INTERVAL_MS = 250;
  */
 export class SymbiontClient {
   readonly agents: AgentsResource;
+  readonly audit: AuditResource;
   readonly keys: KeysResource;
   readonly system: SystemResource;
   readonly #transport: Transport;
@@ -35,6 +37,7 @@ export class SymbiontClient {
   constructor(options: ClientOptions = {}, internals: ClientInternals = {}) {
     this.#transport = new Transport(resolveOptions(options, internals));
     this.agents = new AgentsResource(this.#transport);
+    this.audit = new AuditResource(this.#transport);
     this.keys = new KeysResource(this.#transport);
     this.system = new SystemResource(this.#transport);
   }

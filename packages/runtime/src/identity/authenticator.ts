@@ -9,7 +9,10 @@ import type { Scope } from "./scope.js";
 
 export type AuthenticationFailure = "missing" | "malformed" | "invalid" | "expired" | "revoked";
 
-export type AuthenticationResult = { ok: true; scope: Scope } | { ok: false; reason: AuthenticationFailure };
+export type AuthenticationResult =
+  | { ok: true; scope: Scope }
+  /** `subject` is the key's own scope when the token named a real key, for auditing the attempt. */
+  | { ok: false; reason: AuthenticationFailure; subject?: Scope };
 
 const LAST_USED_WRITE_INTERVAL_MS = 60_000;
 const BEARER = /^Bearer[ \t]+(\S{1,1024})[ \t]*$/i;
@@ -99,10 +102,13 @@ export class Authenticator {
     known: KnownKey | undefined,
     secret: string,
   ): AuthenticationResult | Promise<AuthenticationResult> {
-    if (!known || !secretMatches(secret, known.secretDigest)) return { ok: false, reason: "invalid" };
-    if (known.revoked) return { ok: false, reason: "revoked" };
+    if (!known) return { ok: false, reason: "invalid" };
+    if (!secretMatches(secret, known.secretDigest))
+      return { ok: false, reason: "invalid", subject: known.scope };
+    if (known.revoked) return { ok: false, reason: "revoked", subject: known.scope };
     const now = this.now();
-    if (known.expiresAt !== null && known.expiresAt <= now) return { ok: false, reason: "expired" };
+    if (known.expiresAt !== null && known.expiresAt <= now)
+      return { ok: false, reason: "expired", subject: known.scope };
     const result: AuthenticationResult = { ok: true, scope: known.scope };
     const recorded = this.recordUse(known.id, now);
     return recorded ? recorded.then(() => result) : result;

@@ -2,6 +2,8 @@ import Fastify, { type FastifyInstance } from "fastify";
 import type { Logger } from "pino";
 import { registerAgentRoutes } from "../agents/agent-routes.js";
 import type { AgentService } from "../agents/agent-service.js";
+import { registerAuditRoutes } from "../audit/audit-routes.js";
+import type { AuditTrail } from "../audit/audit-trail.js";
 import { registerApiKeyRoutes } from "../identity/api-key-routes.js";
 import type { ApiKeyService } from "../identity/api-key-service.js";
 import type { Authenticator } from "../identity/authenticator.js";
@@ -21,6 +23,7 @@ export interface AppDependencies {
   authenticator: Authenticator;
   agents: AgentService;
   apiKeys: ApiKeyService;
+  audit: AuditTrail;
   system: SystemRouteDependencies;
 }
 
@@ -59,9 +62,11 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     prefix: API_PREFIX,
     authenticator: deps.authenticator,
     log: deps.log,
+    audit: deps.audit,
   };
   registerSystemRoutes(context, deps.system);
   registerAgentRoutes(context, deps.agents);
   registerApiKeyRoutes(context, deps.apiKeys);
+  registerAuditRoutes(context, deps.audit);
   return app;
 }

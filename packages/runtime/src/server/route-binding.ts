@@ -2,6 +2,7 @@ import type { RouteDefinition } from "@symbiont/protocol";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Logger } from "pino";
 import type { z } from "zod";
+import { type AuditActor, type AuditTrail, actorOf } from "../audit/audit-trail.js";
 import type {
   AuthenticationFailure,
   AuthenticationResult,
@@ -11,6 +12,7 @@ import { type Scope, scopeAllows } from "../identity/scope.js";
 import { AppError, issuesOf, validationFailed } from "./app-error.js";
 import { LazyChildLogger, type RequestLogger } from "./lazy-child-logger.js";
 import { logRequest } from "./logging.js";
+import { recordRequest, statusOfError } from "./request-audit.js";
 import { SerializedJson } from "./serialized-json.js";
 
 type Parsed<S> = S extends z.ZodType ? z.output<S> : undefined;
@@ -70,6 +72,7 @@ export interface RouteBindingContext {
   prefix: string;
   authenticator: Authenticator;
   log: Logger;
+  audit: AuditTrail;
 }
 
 /**
@@ -81,23 +84,27 @@ export function bindRoute<R extends RouteDefinition>(
   route: R,
   handler: RouteHandler<R>,
 ): void {
-  const { app, prefix, authenticator, log } = context;
+  const { app, prefix, authenticator, log, audit } = context;
+  const mutating = route.method !== "GET";
+  const status = route.successStatus ?? 200;
   app.route({
     method: route.method,
     url: `${prefix}${toFastifyPath(route.path)}`,
     // Written without async/await so that a request served from memory completes in one synchronous
     // job: no event-loop turns, and one consistent view of the database (see sqliteChangeVersion).
     handler: (request: FastifyRequest, reply: FastifyReply) => {
+      let actor: AuditActor | undefined;
       // Returns nothing: Fastify would send a returned reply a second time.
-      const respond = (output: RouteOutput<R>): undefined => {
-        reply
-          .code(route.successStatus ?? 200)
-          .header("x-request-id", request.id)
-          .type("application/json");
+      const send = (output: RouteOutput<R>): undefined => {
+        reply.code(status).header("x-request-id", request.id).type("application/json");
         logRequest(log, request, reply);
         reply.send(output instanceof SerializedJson ? output.text : output);
         return undefined;
       };
+      const respond = (output: RouteOutput<R>) =>
+        mutating && actor
+          ? recordRequest(audit, log, request, route, actor, status, output).then(() => send(output))
+          : send(output);
       const serve = (scope: Scope | undefined) => {
         const input = {
           scope,
@@ -110,19 +117,42 @@ export function bindRoute<R extends RouteDefinition>(
         const output = handler(input);
         return output instanceof Promise ? output.then(respond) : respond(output);
       };
-      if (route.auth === "public") return serve(undefined);
-      const permission = route.auth;
       const authorize = (result: AuthenticationResult) => {
-        if (!result.ok) throw authenticationError(result.reason);
-        if (!scopeAllows(result.scope, permission)) {
-          throw new AppError("FORBIDDEN", `This credential lacks the ${permission} permission`, {
-            required_permission: permission,
+        if (!result.ok) {
+          // A real key that failed (revoked, expired, wrong secret) is a security event of its tenant.
+          if (result.subject) actor = actorOf(result.subject);
+          throw authenticationError(result.reason);
+        }
+        actor = actorOf(result.scope);
+        if (route.auth !== "public" && !scopeAllows(result.scope, route.auth)) {
+          throw new AppError("FORBIDDEN", `This credential lacks the ${route.auth} permission`, {
+            required_permission: route.auth,
           });
         }
         return serve(result.scope);
       };
-      const result = authenticator.authenticate(request.headers.authorization);
-      return result instanceof Promise ? result.then(authorize) : authorize(result);
+      // Failures of mutating requests, and denials on any route, are audited before the error answer.
+      const fail = (error: unknown): Promise<never> | never => {
+        const failedStatus = statusOfError(error);
+        if (!actor || (!mutating && failedStatus !== 401 && failedStatus !== 403)) throw error;
+        const code = error instanceof AppError ? error.code : "INTERNAL";
+        return recordRequest(audit, log, request, route, actor, failedStatus, undefined, { code }).then(
+          () => {
+            throw error;
+          },
+        );
+      };
+      try {
+        let outcome: undefined | Promise<undefined>;
+        if (route.auth === "public") outcome = serve(undefined);
+        else {
+          const result = authenticator.authenticate(request.headers.authorization);
+          outcome = result instanceof Promise ? result.then(authorize) : authorize(result);
+        }
+        return outcome instanceof Promise ? outcome.catch(fail) : outcome;
+      } catch (error) {
+        return fail(error);
+      }
     },
   });
 }

@@ -2,12 +2,14 @@ import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } fr
 import type { DialectName } from "./database.js";
 import * as initial from "./migrations/0001_initial.js";
 import * as apiKeyScopes from "./migrations/0002_api_key_scopes.js";
+import * as auditLog from "./migrations/0003_audit_log.js";
 import type { Database } from "./schema.js";
 
 /** Migrations in order. Names are permanent: never rename or edit one that has shipped. */
 const migrations: Record<string, Migration> = {
   "0001_initial": initial,
   "0002_api_key_scopes": apiKeyScopes,
+  "0003_audit_log": auditLog,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -8,6 +8,35 @@ export interface Database {
   tenants: TenantTable;
   api_keys: ApiKeyTable;
   agents: AgentTable;
+  audit_log: AuditLogTable;
+  audit_heads: AuditHeadTable;
+}
+
+export interface AuditLogTable {
+  tenant_id: string;
+  seq: number;
+  id: string;
+  at: string;
+  actor_id: string;
+  actor_kind: string;
+  actor_name: string;
+  action: string;
+  target_type: string | null;
+  target_id: string | null;
+  outcome: string;
+  status: number;
+  request_id: string;
+  source_ip: string;
+  /** JSON object. */
+  details: string;
+  prev_hash: string;
+  hash: string;
+}
+
+export interface AuditHeadTable {
+  tenant_id: string;
+  seq: number;
+  hash: string;
 }
 
 export interface TenantTable {

@@ -28,6 +28,7 @@ for (const target of databaseTargets) {
         expect(await migrateToLatest(store.db, store.dialect)).toEqual([
           "0001_initial",
           "0002_api_key_scopes",
+          "0003_audit_log",
         ]);
         expect(await migrateToLatest(store.db, store.dialect)).toEqual([]);
       } finally {
