@@ -7,8 +7,8 @@ import {
   ValidationError,
 } from "@symbiont/sdk";
 import { describe, expect, it } from "vitest";
-import { generateApiKey, hashSecret } from "../../packages/runtime/src/identity/api-key-format.js";
 import { databaseTargets } from "../support/databases.js";
+import { insertApiKey } from "../support/keys.js";
 import { sampleAgent, TEST_API_KEY, useTestRuntime } from "../support/runtime.js";
 
 for (const target of databaseTargets) {
@@ -79,22 +79,7 @@ for (const target of databaseTargets) {
       expect(refused).toBeInstanceOf(AuthenticationError);
       expect(String(refused)).not.toContain("not-a-key-of-this-runtime");
 
-      const { id, secret, key } = generateApiKey();
-      await server.runtime.store.db
-        .insertInto("api_keys")
-        .values({
-          id,
-          tenant_id: "default",
-          principal_id: "reader",
-          name: "reader",
-          secret_hash: hashSecret(secret),
-          permissions: '["read"]',
-          created_at: new Date().toISOString(),
-          expires_at: null,
-          revoked_at: null,
-          last_used_at: null,
-        })
-        .execute();
+      const { key } = await insertApiKey(server, { permissions: ["read"] });
       const reader = new SymbiontClient({ apiKey: key, baseUrl: server.api, maxRetries: 0 });
       expect(await reader.agents.list()).toContain("twice");
       await expect(reader.agents.delete("twice")).rejects.toBeInstanceOf(PermissionDeniedError);

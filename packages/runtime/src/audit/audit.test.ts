@@ -1,8 +1,8 @@
 import { type AuditEntry, AuditPage, AuditVerification } from "@symbiont/protocol";
 import { describe, expect, it } from "vitest";
 import { databaseTargets } from "../../../../test/support/databases.js";
+import { insertApiKey } from "../../../../test/support/keys.js";
 import { sampleAgent, type TestRuntime, useTestRuntime } from "../../../../test/support/runtime.js";
-import { generateApiKey, hashSecret } from "../identity/api-key-format.js";
 
 const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
 
@@ -20,35 +20,8 @@ async function verify(server: TestRuntime) {
   return AuditVerification.parse((await server.call("GET", "/audit/verify")).body);
 }
 
-async function insertKey(
-  server: TestRuntime,
-  tenant: string,
-  permissions: string[],
-  revoked = false,
-): Promise<{ id: string; key: string; secret: string }> {
-  const { id, secret, key } = generateApiKey();
-  const db = server.runtime.store.db;
-  await db
-    .insertInto("tenants")
-    .values({ id: tenant, name: tenant, created_at: new Date().toISOString() })
-    .onConflict((c) => c.column("id").doNothing())
-    .execute();
-  await db
-    .insertInto("api_keys")
-    .values({
-      id,
-      tenant_id: tenant,
-      principal_id: `key:${id}`,
-      name: `key ${id}`,
-      secret_hash: hashSecret(secret),
-      permissions: JSON.stringify(permissions),
-      created_at: new Date().toISOString(),
-      expires_at: null,
-      revoked_at: revoked ? new Date().toISOString() : null,
-      last_used_at: null,
-    })
-    .execute();
-  return { id, key, secret };
+function insertKey(server: TestRuntime, tenant: string, permissions: string[], revoked = false) {
+  return insertApiKey(server, { tenant, permissions, revokedAt: revoked ? new Date().toISOString() : null });
 }
 
 for (const target of databaseTargets) {

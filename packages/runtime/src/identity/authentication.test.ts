@@ -1,42 +1,11 @@
 import { ErrorBody } from "@symbiont/protocol";
 import { describe, expect, it } from "vitest";
 import { databaseTargets } from "../../../../test/support/databases.js";
+import { insertApiKey, type KeySpec } from "../../../../test/support/keys.js";
 import { sampleAgent, type TestRuntime, useTestRuntime } from "../../../../test/support/runtime.js";
-import { generateApiKey, hashSecret } from "./api-key-format.js";
 
-interface KeySpec {
-  tenant?: string;
-  permissions: string[];
-  expiresAt?: string | null;
-  revokedAt?: string | null;
-}
-
-/** Inserts a key straight into the database, as the identity domain will once it has routes. */
 async function insertKey(server: TestRuntime, spec: KeySpec): Promise<string> {
-  const { id, secret, key } = generateApiKey();
-  const db = server.runtime.store.db;
-  const tenant = spec.tenant ?? "default";
-  await db
-    .insertInto("tenants")
-    .values({ id: tenant, name: tenant, created_at: new Date().toISOString() })
-    .onConflict((c) => c.column("id").doNothing())
-    .execute();
-  await db
-    .insertInto("api_keys")
-    .values({
-      id,
-      tenant_id: tenant,
-      principal_id: `p-${id}`,
-      name: `key ${id}`,
-      secret_hash: hashSecret(secret),
-      permissions: JSON.stringify(spec.permissions),
-      created_at: new Date().toISOString(),
-      expires_at: spec.expiresAt ?? null,
-      revoked_at: spec.revokedAt ?? null,
-      last_used_at: null,
-    })
-    .execute();
-  return key;
+  return (await insertApiKey(server, spec)).key;
 }
 
 const bearer = (key: string) => ({ authorization: `Bearer ${key}` });

@@ -2,6 +2,7 @@ import { join } from "node:path";
 import BetterSqlite3 from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { databaseTargets, type FreshDatabase } from "../../../../test/support/databases.js";
+import { insertApiKey } from "../../../../test/support/keys.js";
 import { sampleAgent, startTestRuntime, type TestRuntime } from "../../../../test/support/runtime.js";
 import { generateApiKey, hashSecret } from "../identity/api-key-format.js";
 import { serializeFrozen } from "../server/serialized-json.js";
@@ -60,23 +61,8 @@ describe("read caches on SQLite", () => {
   });
 
   it("refuses a key on the first request after this process's database revokes it", async () => {
-    const { id, secret, key } = generateApiKey();
+    const { id, key } = await insertApiKey(server, { permissions: ["read"] });
     const db = server.runtime.store.db;
-    await db
-      .insertInto("api_keys")
-      .values({
-        id,
-        tenant_id: "default",
-        principal_id: "p",
-        name: "k",
-        secret_hash: hashSecret(secret),
-        permissions: '["read"]',
-        created_at: new Date().toISOString(),
-        expires_at: null,
-        revoked_at: null,
-        last_used_at: null,
-      })
-      .execute();
     const headers = { authorization: `Bearer ${key}` };
     expect((await server.call("GET", "/agents", { headers })).status).toBe(200);
     await db
