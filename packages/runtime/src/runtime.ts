@@ -91,6 +91,7 @@ export async function startRuntime(initial: Config, options: StartOptions = {}):
       log,
       bodyLimit: config.bodyLimit,
       docs: config.docs,
+      corsOrigins: config.corsOrigins,
       version: RUNTIME_VERSION,
       authenticator: new Authenticator(apiKeys, config.apiKey, store.changeVersion),
       agents,

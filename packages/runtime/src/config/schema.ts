@@ -38,6 +38,25 @@ export const ConfigSchema = z.strictObject({
   bodyLimit: integer(1024, 100 * 1024 * 1024).default(1024 * 1024),
   shutdownTimeoutMs: integer(100, 600_000).default(10_000),
   docs: boolean.default(true),
+  corsOrigins: z
+    .preprocess(
+      (v) =>
+        typeof v === "string"
+          ? v
+              .split(",")
+              .map((origin) => origin.trim())
+              .filter(Boolean)
+          : v,
+      z.array(
+        z
+          .string()
+          .regex(
+            /^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?$/,
+            "each must be an origin like https://console.example.com (scheme, host, optional port; no path, no *)",
+          ),
+      ),
+    )
+    .default([]),
 });
 export type Config = z.infer<typeof ConfigSchema>;
 export type ConfigKey = keyof Config;

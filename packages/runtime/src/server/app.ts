@@ -8,6 +8,7 @@ import { registerApiKeyRoutes } from "../identity/api-key-routes.js";
 import type { ApiKeyService } from "../identity/api-key-service.js";
 import type { Authenticator } from "../identity/authenticator.js";
 import { registerSystemRoutes, type SystemRouteDependencies } from "../system/system-routes.js";
+import { registerCors } from "./cors.js";
 import { registerDocs } from "./docs.js";
 import { installErrorHandling } from "./error-handler.js";
 import { requestIdOf } from "./logging.js";
@@ -19,6 +20,7 @@ export interface AppDependencies {
   log: Logger;
   bodyLimit: number;
   docs: boolean;
+  corsOrigins: readonly string[];
   version: string;
   authenticator: Authenticator;
   agents: AgentService;
@@ -55,6 +57,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   installErrorHandling(app, deps.log);
   installJsonParser(app);
 
+  await registerCors(app, deps.corsOrigins);
   if (deps.docs) await registerDocs(app, { prefix: API_PREFIX, version: deps.version });
 
   const context: RouteBindingContext = {

@@ -3,6 +3,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import type { Logger } from "pino";
 import { AppError } from "./app-error.js";
 import { logRequest } from "./logging.js";
+import { SECURITY_HEADERS } from "./security-headers.js";
 
 /** Fastify's own 4xx errors (body parsing, limits), translated into the catalogue. */
 function fromFastifyError(error: FastifyError): AppError | undefined {
@@ -39,7 +40,12 @@ export function sendError(
     details: error.details,
     request_id: request.id,
   };
-  reply.code(error.status).headers(error.headers).header("x-request-id", request.id).type("application/json");
+  reply
+    .code(error.status)
+    .headers(SECURITY_HEADERS)
+    .headers(error.headers)
+    .header("x-request-id", request.id)
+    .type("application/json");
   logRequest(log, request, reply, error.status >= 500 ? (fault ?? error) : undefined);
   return reply.send(body);
 }

@@ -13,6 +13,7 @@ import { AppError, issuesOf, validationFailed } from "./app-error.js";
 import { LazyChildLogger, type RequestLogger } from "./lazy-child-logger.js";
 import { logRequest } from "./logging.js";
 import { recordRequest, statusOfError } from "./request-audit.js";
+import { SECURITY_HEADERS } from "./security-headers.js";
 import { SerializedJson } from "./serialized-json.js";
 
 type Parsed<S> = S extends z.ZodType ? z.output<S> : undefined;
@@ -96,7 +97,11 @@ export function bindRoute<R extends RouteDefinition>(
       let actor: AuditActor | undefined;
       // Returns nothing: Fastify would send a returned reply a second time.
       const send = (output: RouteOutput<R>): undefined => {
-        reply.code(status).header("x-request-id", request.id).type("application/json");
+        reply
+          .code(status)
+          .headers(SECURITY_HEADERS)
+          .header("x-request-id", request.id)
+          .type("application/json");
         logRequest(log, request, reply);
         reply.send(output instanceof SerializedJson ? output.text : output);
         return undefined;
