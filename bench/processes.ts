@@ -90,10 +90,20 @@ export interface RuntimeReady {
   admin_key: string | null;
 }
 
+/**
+ * Rate limits so high that the load never reaches them, while every request still spends from its
+ * budgets: what is measured is the runtime as deployed, limiter included, not a throttled one.
+ */
+export const UNREACHABLE_RATE_LIMITS = {
+  SYMBIONT_RATE_LIMIT_READ_PER_MINUTE: "100000000",
+  SYMBIONT_RATE_LIMIT_WRITE_PER_MINUTE: "100000000",
+  SYMBIONT_RATE_LIMIT_IP_PER_MINUTE: "100000000",
+};
+
 /** Starts `symbiont up` on a free port with the given data dir (cwd there too, so no stray config file applies). */
 export function spawnRuntime(dataDir: string): ChildProcess {
   const args = [CLI, "up", "--port", "0", "--data-dir", dataDir, "--json", "--log-level", "warn"];
-  return spawnNode(args, { cwd: dataDir, env: cleanEnv() });
+  return spawnNode(args, { cwd: dataDir, env: { ...cleanEnv(), ...UNREACHABLE_RATE_LIMITS } });
 }
 
 /** SIGTERM, then SIGKILL if the child has not exited within `graceMs`. Resolves once it has exited. */

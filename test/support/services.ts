@@ -11,3 +11,5 @@ function serviceUrl(variable: string): string | undefined {
 }
 
 export const postgresUrl = serviceUrl("SYMBIONT_TEST_POSTGRES_URL");
+
+export const redisUrl = serviceUrl("SYMBIONT_TEST_REDIS_URL");

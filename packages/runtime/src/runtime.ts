@@ -13,6 +13,10 @@ import { ApiKeyRepository } from "./identity/api-key-repository.js";
 import { ApiKeyService } from "./identity/api-key-service.js";
 import { Authenticator } from "./identity/authenticator.js";
 import { createFirstAdminKey } from "./identity/bootstrap.js";
+import { MemoryRateLimiter } from "./limits/memory-rate-limiter.js";
+import type { RateLimiter } from "./limits/rate-limiter.js";
+import { RateLimits } from "./limits/rate-limits.js";
+import { RedisRateLimiter } from "./limits/redis-rate-limiter.js";
 import { CpuSampler } from "./metrics/cpu-sampler.js";
 import { API_PREFIX, buildApp } from "./server/app.js";
 import { AppError } from "./server/app-error.js";
@@ -47,6 +51,21 @@ export interface StartOptions {
   logStream?: NodeJS.WritableStream;
 }
 
+/** In memory on one node; in Redis when configured, so several nodes share each budget. */
+async function openRateLimiter(redisUrl: string | undefined, log: Logger): Promise<RateLimiter> {
+  if (!redisUrl) return new MemoryRateLimiter();
+  const redis = new RedisRateLimiter(redisUrl, (error) =>
+    log.warn({ err: error.message }, "Redis for rate limits failing; requests are let through meanwhile"),
+  );
+  try {
+    await redis.ping();
+  } catch (error) {
+    await redis.close();
+    throw new Error(`Could not reach Redis at redisUrl: ${(error as Error).message}`);
+  }
+  return redis;
+}
+
 function displayUrl(host: string, port: number): string {
   const shown = host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host.includes(":") ? `[${host}]` : host;
   return `http://${shown}:${port}`;
@@ -58,8 +77,15 @@ export async function startRuntime(initial: Config, options: StartOptions = {}):
   const log = createLogger(config.logLevel, options.logStream);
   const store = openStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
   let app: FastifyInstance | undefined;
+  let limiter: RateLimiter | undefined;
   const cpu = new CpuSampler();
   try {
+    limiter = await openRateLimiter(config.redisUrl, log);
+    const limits = new RateLimits(limiter, () => ({
+      readPerMinute: config.rateLimitReadPerMinute,
+      writePerMinute: config.rateLimitWritePerMinute,
+      ipPerMinute: config.rateLimitIpPerMinute,
+    }));
     await migrateToLatest(store.db, store.dialect);
     const apiKeys = new ApiKeyRepository(store.db);
     const firstAdminKey = config.apiKey ? undefined : await createFirstAdminKey(apiKeys);
@@ -97,6 +123,7 @@ export async function startRuntime(initial: Config, options: StartOptions = {}):
       agents,
       apiKeys: new ApiKeyService(apiKeys),
       audit: new AuditTrail(new AuditRepository(store)),
+      limits,
       system: {
         version: RUNTIME_VERSION,
         startedAt,
@@ -130,6 +157,7 @@ export async function startRuntime(initial: Config, options: StartOptions = {}):
         closing ??= (async () => {
           cpu.stop();
           await server.close();
+          await limits.close();
           await store.close();
         })();
         return closing;
@@ -138,6 +166,7 @@ export async function startRuntime(initial: Config, options: StartOptions = {}):
   } catch (error) {
     cpu.stop();
     await app?.close().catch(() => {});
+    await limiter?.close().catch(() => {});
     await store.close().catch(() => {});
     throw error;
   }

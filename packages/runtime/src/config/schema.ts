@@ -38,6 +38,16 @@ export const ConfigSchema = z.strictObject({
   bodyLimit: integer(1024, 100 * 1024 * 1024).default(1024 * 1024),
   shutdownTimeoutMs: integer(100, 600_000).default(10_000),
   docs: boolean.default(true),
+  redisUrl: z
+    .string()
+    .regex(
+      /^rediss?:\/\//,
+      "must be a redis:// or rediss:// URL (leave it unset to keep rate limits in memory)",
+    )
+    .optional(),
+  rateLimitReadPerMinute: integer(0, 100_000_000).default(6_000),
+  rateLimitWritePerMinute: integer(0, 100_000_000).default(1_200),
+  rateLimitIpPerMinute: integer(0, 100_000_000).default(30_000),
   corsOrigins: z
     .preprocess(
       (v) =>
@@ -64,10 +74,15 @@ export type ConfigKey = keyof Config;
 export const CONFIG_KEYS = Object.keys(ConfigSchema.shape) as ConfigKey[];
 
 /** Keys whose new value takes effect on reload (SIGHUP or the admin route) without a restart. */
-export const RELOADABLE_KEYS: ReadonlySet<ConfigKey> = new Set(["logLevel"]);
+export const RELOADABLE_KEYS: ReadonlySet<ConfigKey> = new Set([
+  "logLevel",
+  "rateLimitReadPerMinute",
+  "rateLimitWritePerMinute",
+  "rateLimitIpPerMinute",
+]);
 
 /** Keys whose values never appear in logs, errors or the effective-config printout. */
-export const SECRET_KEYS: ReadonlySet<ConfigKey> = new Set(["apiKey", "databaseUrl"]);
+export const SECRET_KEYS: ReadonlySet<ConfigKey> = new Set(["apiKey", "databaseUrl", "redisUrl"]);
 
 /** `dataDir` → `SYMBIONT_DATA_DIR`. */
 export function envNameOf(key: ConfigKey): string {

@@ -7,6 +7,7 @@ import type { AuditTrail } from "../audit/audit-trail.js";
 import { registerApiKeyRoutes } from "../identity/api-key-routes.js";
 import type { ApiKeyService } from "../identity/api-key-service.js";
 import type { Authenticator } from "../identity/authenticator.js";
+import type { RateLimits } from "../limits/rate-limits.js";
 import { registerSystemRoutes, type SystemRouteDependencies } from "../system/system-routes.js";
 import { registerCors } from "./cors.js";
 import { registerDocs } from "./docs.js";
@@ -26,6 +27,7 @@ export interface AppDependencies {
   agents: AgentService;
   apiKeys: ApiKeyService;
   audit: AuditTrail;
+  limits: RateLimits;
   system: SystemRouteDependencies;
 }
 
@@ -66,6 +68,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     authenticator: deps.authenticator,
     log: deps.log,
     audit: deps.audit,
+    limits: deps.limits,
   };
   registerSystemRoutes(context, deps.system);
   registerAgentRoutes(context, deps.agents);

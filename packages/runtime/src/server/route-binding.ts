@@ -9,6 +9,7 @@ import type {
   Authenticator,
 } from "../identity/authenticator.js";
 import { type Scope, scopeAllows } from "../identity/scope.js";
+import type { RateLimits } from "../limits/rate-limits.js";
 import { AppError, issuesOf, validationFailed } from "./app-error.js";
 import { LazyChildLogger, type RequestLogger } from "./lazy-child-logger.js";
 import { logRequest } from "./logging.js";
@@ -74,6 +75,12 @@ export interface RouteBindingContext {
   authenticator: Authenticator;
   log: Logger;
   audit: AuditTrail;
+  limits: RateLimits;
+}
+
+/** Continues synchronously with a plain value, or after a promise: the fast path stays synchronous. */
+function andThen<T, U>(value: T | Promise<T>, next: (settled: T) => U | Promise<U>): U | Promise<U> {
+  return value instanceof Promise ? value.then(next) : next(value);
 }
 
 /**
@@ -85,7 +92,7 @@ export function bindRoute<R extends RouteDefinition>(
   route: R,
   handler: RouteHandler<R>,
 ): void {
-  const { app, prefix, authenticator, log, audit } = context;
+  const { app, prefix, authenticator, log, audit, limits } = context;
   const mutating = route.method !== "GET";
   const status = route.successStatus ?? 200;
   app.route({
@@ -134,7 +141,8 @@ export function bindRoute<R extends RouteDefinition>(
             required_permission: route.auth,
           });
         }
-        return serve(result.scope);
+        const scope = result.scope;
+        return andThen(limits.checkPrincipal(scope, mutating), () => serve(scope));
       };
       // Failures of mutating requests, and denials on any route, are audited before the error answer.
       const fail = (error: unknown): Promise<never> | never => {
@@ -148,12 +156,11 @@ export function bindRoute<R extends RouteDefinition>(
         );
       };
       try {
-        let outcome: undefined | Promise<undefined>;
-        if (route.auth === "public") outcome = serve(undefined);
-        else {
-          const result = authenticator.authenticate(request.headers.authorization);
-          outcome = result instanceof Promise ? result.then(authorize) : authorize(result);
-        }
+        const outcome = andThen(limits.checkAddress(request.ip), () =>
+          route.auth === "public"
+            ? serve(undefined)
+            : andThen(authenticator.authenticate(request.headers.authorization), authorize),
+        );
         return outcome instanceof Promise ? outcome.catch(fail) : outcome;
       } catch (error) {
         return fail(error);

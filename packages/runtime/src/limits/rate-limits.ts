@@ -1,0 +1,70 @@
+import type { Scope } from "../identity/scope.js";
+import { AppError } from "../server/app-error.js";
+import type { RateDecision, RateLimiter } from "./rate-limiter.js";
+
+export interface RateLimitSettings {
+  readPerMinute: number;
+  writePerMinute: number;
+  ipPerMinute: number;
+}
+
+const MINUTE_MS = 60_000;
+
+function exceeded(decision: RateDecision, whose: string): AppError {
+  const retryAfter = Math.max(1, Math.ceil(decision.resetMs / 1000));
+  return new AppError(
+    "RATE_LIMITED",
+    `Rate limit exceeded: ${decision.limit} requests a minute for ${whose}; retry in ${retryAfter} s`,
+    { limit: decision.limit, retry_after_seconds: retryAfter },
+    {
+      "retry-after": String(retryAfter),
+      "x-ratelimit-limit": String(decision.limit),
+      "x-ratelimit-remaining": "0",
+      "x-ratelimit-reset": String(retryAfter),
+    },
+  );
+}
+
+/**
+ * The budgets a request spends: its source address's (before authentication, so floods of bad
+ * credentials are limited too) and its principal's, separately for reads and writes. A limit of 0
+ * switches that budget off. Settings are read per request, so a reload changes them at once.
+ */
+export class RateLimits {
+  constructor(
+    private readonly limiter: RateLimiter,
+    private readonly settings: () => RateLimitSettings,
+  ) {}
+
+  /** Resolves (or returns) nothing when allowed; throws or rejects with a 429 AppError when not. */
+  checkAddress(ip: string): undefined | Promise<undefined> {
+    return this.spend(`ip:${ip}`, this.settings().ipPerMinute, `address ${ip}`);
+  }
+
+  checkPrincipal(scope: Scope, writing: boolean): undefined | Promise<undefined> {
+    const { readPerMinute, writePerMinute } = this.settings();
+    const group = writing ? "write" : "read";
+    return this.spend(
+      `principal:${scope.tenantId}:${scope.principalId}:${group}`,
+      writing ? writePerMinute : readPerMinute,
+      `${group}s by this credential`,
+    );
+  }
+
+  private spend(key: string, limit: number, whose: string): undefined | Promise<undefined> {
+    if (limit <= 0) return undefined;
+    const decision = this.limiter.hit(key, limit, MINUTE_MS);
+    if (decision instanceof Promise) {
+      return decision.then((settled) => {
+        if (!settled.allowed) throw exceeded(settled, whose);
+        return undefined;
+      });
+    }
+    if (!decision.allowed) throw exceeded(decision, whose);
+    return undefined;
+  }
+
+  close(): Promise<void> {
+    return this.limiter.close();
+  }
+}
