@@ -95,7 +95,8 @@ export class SymbiontClient {
         });
       } catch (error) {
         if (error instanceof RequestAbortedError) throw error;
-        lastError = error;
+        // A last attempt cut short by the deadline says less than what the server answered before.
+        if (!(error instanceof TimeoutError && lastError !== undefined)) lastError = error;
       }
       const pause = Math.min(interval, deadline - Date.now());
       if (pause > 0) await this.#transport.pause(pause, options.signal, "GET /health");
