@@ -13,6 +13,7 @@ import { ApiKeyRepository } from "./identity/api-key-repository.js";
 import { ApiKeyService } from "./identity/api-key-service.js";
 import { Authenticator } from "./identity/authenticator.js";
 import { createFirstAdminKey } from "./identity/bootstrap.js";
+import { SharedSecretJwtVerifier } from "./identity/shared-secret-jwt.js";
 import { MemoryRateLimiter } from "./limits/memory-rate-limiter.js";
 import type { RateLimiter } from "./limits/rate-limiter.js";
 import { RateLimits } from "./limits/rate-limits.js";
@@ -119,7 +120,12 @@ export async function startRuntime(initial: Config, options: StartOptions = {}):
       docs: config.docs,
       corsOrigins: config.corsOrigins,
       version: RUNTIME_VERSION,
-      authenticator: new Authenticator(apiKeys, config.apiKey, store.changeVersion),
+      authenticator: new Authenticator(
+        apiKeys,
+        config.apiKey,
+        store.changeVersion,
+        config.jwtSecret ? new SharedSecretJwtVerifier(config.jwtSecret, config.jwtAlgorithm) : undefined,
+      ),
       agents,
       apiKeys: new ApiKeyService(apiKeys),
       audit: new AuditTrail(new AuditRepository(store)),

@@ -38,6 +38,12 @@ export const ConfigSchema = z.strictObject({
   bodyLimit: integer(1024, 100 * 1024 * 1024).default(1024 * 1024),
   shutdownTimeoutMs: integer(100, 600_000).default(10_000),
   docs: boolean.default(true),
+  jwtSecret: z
+    .string()
+    .min(32, "must be at least 32 characters (generate one with `openssl rand -hex 32`)")
+    .optional()
+    .describe("Shared secret for HS256 access tokens from v1 clients; unset = no such tokens accepted"),
+  jwtAlgorithm: z.enum(["HS256", "HS384", "HS512"], "must be HS256, HS384 or HS512").default("HS256"),
   redisUrl: z
     .string()
     .regex(
@@ -82,7 +88,12 @@ export const RELOADABLE_KEYS: ReadonlySet<ConfigKey> = new Set([
 ]);
 
 /** Keys whose values never appear in logs, errors or the effective-config printout. */
-export const SECRET_KEYS: ReadonlySet<ConfigKey> = new Set(["apiKey", "databaseUrl", "redisUrl"]);
+export const SECRET_KEYS: ReadonlySet<ConfigKey> = new Set([
+  "apiKey",
+  "databaseUrl",
+  "redisUrl",
+  "jwtSecret",
+]);
 
 /** `dataDir` → `SYMBIONT_DATA_DIR`. */
 export function envNameOf(key: ConfigKey): string {

@@ -6,6 +6,7 @@ import { VersionedCache } from "../store/versioned-cache.js";
 import { digestSecret, parseApiKey, secretMatches } from "./api-key-format.js";
 import type { ApiKeyRepository, ApiKeyRow } from "./api-key-repository.js";
 import type { Scope } from "./scope.js";
+import { looksLikeJwt, type SharedSecretJwtVerifier } from "./shared-secret-jwt.js";
 
 export type AuthenticationFailure = "missing" | "malformed" | "invalid" | "expired" | "revoked";
 
@@ -74,6 +75,7 @@ export class Authenticator {
     private readonly keys: ApiKeyRepository,
     environmentKey: string | undefined,
     changeVersion: ChangeVersion | undefined,
+    private readonly jwt?: SharedSecretJwtVerifier,
     private readonly now: () => number = Date.now,
   ) {
     this.environmentKeyDigest = environmentKey ? digestSecret(environmentKey) : undefined;
@@ -89,6 +91,8 @@ export class Authenticator {
     if (this.environmentKeyDigest && timingSafeEqual(digestSecret(token), this.environmentKeyDigest)) {
       return { ok: true, scope: ENVIRONMENT_KEY_SCOPE };
     }
+
+    if (looksLikeJwt(token)) return this.jwt ? this.jwt.verify(token) : { ok: false, reason: "invalid" };
 
     const parsed = parseApiKey(token);
     if (!parsed) return { ok: false, reason: "invalid" };

@@ -1,6 +1,6 @@
 import { type Grant, grantsAllow, type Permission } from "@symbiont/protocol";
 
-export type PrincipalKind = "api_key" | "environment_key";
+export type PrincipalKind = "api_key" | "environment_key" | "jwt";
 
 /**
  * Who is asking, on behalf of which tenant, with which grants. Services and repositories take a

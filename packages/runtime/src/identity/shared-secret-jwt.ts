@@ -1,0 +1,64 @@
+import { CoarsePermission, type Grant } from "@symbiont/protocol";
+import { errors, jwtVerify } from "jose";
+import { DEFAULT_TENANT_ID } from "../store/migrations/0001_initial.js";
+import type { AuthenticationResult } from "./authenticator.js";
+import type { Scope } from "./scope.js";
+
+export const JWT_ISSUER = "symbiont";
+export const JWT_AUDIENCE = "symbiont-api";
+
+/** Three base64url parts: worth trying as a JWT rather than an API key. */
+export function looksLikeJwt(token: string): boolean {
+  return /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/.test(token);
+}
+
+/** `roles` grant what the contract's roles mean; `permissions` grant themselves. */
+function grantsOf(roles: unknown, permissions: unknown): Set<Grant> {
+  const grants = new Set<Grant>();
+  for (const permission of Array.isArray(permissions) ? permissions : []) {
+    const parsed = CoarsePermission.safeParse(permission);
+    if (parsed.success) grants.add(parsed.data);
+  }
+  if (Array.isArray(roles) && roles.includes("admin")) grants.add("admin");
+  return grants;
+}
+
+/**
+ * Access tokens as v1 clients carry them: HMAC-signed with a secret shared with whoever issues them,
+ * with iss "symbiont", aud "symbiont-api", type "access", sub, roles, permissions, iat and exp. Only
+ * the configured HMAC algorithm is accepted, so "none" and algorithm confusion fail verification.
+ */
+export class SharedSecretJwtVerifier {
+  private readonly key: Uint8Array;
+
+  constructor(
+    secret: string,
+    private readonly algorithm: "HS256" | "HS384" | "HS512",
+  ) {
+    this.key = new TextEncoder().encode(secret);
+  }
+
+  async verify(token: string): Promise<AuthenticationResult> {
+    try {
+      const { payload } = await jwtVerify(token, this.key, {
+        algorithms: [this.algorithm],
+        issuer: JWT_ISSUER,
+        audience: JWT_AUDIENCE,
+        requiredClaims: ["sub", "exp"],
+      });
+      if (payload.type !== "access") return { ok: false, reason: "invalid" };
+      // The contract's tokens name no tenant: whoever holds the shared secret acts in the default one.
+      const scope: Scope = {
+        tenantId: DEFAULT_TENANT_ID,
+        principalId: `user:${payload.sub}`,
+        principalKind: "jwt",
+        principalName: String(payload.sub),
+        grants: grantsOf(payload.roles, payload.permissions),
+        agentIds: null,
+      };
+      return { ok: true, scope };
+    } catch (error) {
+      return { ok: false, reason: error instanceof errors.JWTExpired ? "expired" : "invalid" };
+    }
+  }
+}
