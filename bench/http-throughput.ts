@@ -4,7 +4,9 @@
  */
 import path from "node:path";
 import autocannon from "autocannon";
+import { SignJWT } from "jose";
 import {
+  BENCH_JWT_SECRET,
   cpuSeconds,
   log,
   makeTempDir,
@@ -113,6 +115,18 @@ async function expectJson(url: string, init: RequestInit, status: number): Promi
   return JSON.parse(text);
 }
 
+/** An admin access token as v1 clients carry it, signed with the secret the runtime was started with. */
+async function accessToken(): Promise<string> {
+  return new SignJWT({ type: "access", roles: ["admin"], permissions: ["read", "write"] })
+    .setProtectedHeader({ alg: "HS256" })
+    .setSubject("bench")
+    .setIssuer("symbiont")
+    .setAudience("symbiont-api")
+    .setIssuedAt()
+    .setExpirationTime("1h")
+    .sign(new TextEncoder().encode(BENCH_JWT_SECRET));
+}
+
 async function seedAgents(apiUrl: string, key: string): Promise<void> {
   const headers = { authorization: `Bearer ${key}`, "content-type": "application/json" };
   for (let i = 0; i < AGENT_COUNT; i++) {
@@ -161,19 +175,35 @@ export async function runHttpThroughput(settings: LoadSettings) {
         headers: { authorization: `Bearer ${key}` },
         pid: runtime.pid,
       },
+      agentsJwt: {
+        label: "runtime GET /agents (JWT)",
+        url: `${apiUrl}/agents`,
+        headers: { authorization: `Bearer ${await accessToken()}` },
+        pid: runtime.pid,
+      },
       health: { label: "runtime GET /health", url: `${apiUrl}/health`, headers: {}, pid: runtime.pid },
     } satisfies Record<string, Target>;
-    const runs: Record<keyof typeof targets, RunFigures[]> = { baseline: [], agents: [], health: [] };
+    const runs: Record<keyof typeof targets, RunFigures[]> = {
+      baseline: [],
+      agents: [],
+      agentsJwt: [],
+      health: [],
+    };
     for (let i = 1; i <= settings.rounds; i++) {
       log(`http: round ${i}/${settings.rounds}`);
-      for (const name of ["baseline", "agents", "health"] as const) {
+      for (const name of ["baseline", "agents", "agentsJwt", "health"] as const) {
         runs[name].push(await measure(targets[name], settings));
       }
     }
 
     const baseline = { endpoint: "GET / on bare Fastify (logger off)", ...aggregate(runs.baseline) };
     const agents = aggregate(runs.agents);
+    const agentsJwt = aggregate(runs.agentsJwt);
     const health = aggregate(runs.health);
+    const overhead = (authenticated: { server_cpu_us_per_req: number | null }) =>
+      authenticated.server_cpu_us_per_req === null || health.server_cpu_us_per_req === null
+        ? null
+        : round(authenticated.server_cpu_us_per_req - health.server_cpu_us_per_req);
     const agentsRatio = round(agents.req_per_s_mean / baseline.req_per_s_mean, 3);
     const load = {
       connections: settings.connections,
@@ -187,7 +217,7 @@ export async function runHttpThroughput(settings: LoadSettings) {
         name: "agents_list_throughput",
         unit: "req/s",
         runtime: {
-          endpoint: `GET /api/v1/agents (${AGENT_COUNT} agents, minted admin key: hashed-key DB lookup per request)`,
+          endpoint: `GET /api/v1/agents (${AGENT_COUNT} agents, minted admin key: SHA-256 of the secret checked on every request)`,
           ...agents,
         },
         baseline,
@@ -195,6 +225,21 @@ export async function runHttpThroughput(settings: LoadSettings) {
         target: RATIO_TARGET,
         meets_target: agentsRatio >= RATIO_TARGET,
         agents_vs_health: round(agents.req_per_s_mean / health.req_per_s_mean, 3),
+        load,
+      },
+      {
+        name: "auth_overhead",
+        unit: "µs of server CPU per request",
+        runtime: {
+          api_key: { endpoint: "GET /api/v1/agents with an API key", ...agents },
+          jwt: { endpoint: "GET /api/v1/agents with an HS256 access token", ...agentsJwt },
+        },
+        baseline: { endpoint: "GET /api/v1/health on the same runtime (no auth, no DB)", ...health },
+        api_key_us_per_req: overhead(agents),
+        jwt_us_per_req: overhead(agentsJwt),
+        target: null,
+        meets_target: null,
+        note: "server CPU per request of the authenticated route minus the unauthenticated one: authentication plus the (cached) list",
         load,
       },
       {

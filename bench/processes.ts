@@ -100,10 +100,16 @@ export const UNREACHABLE_RATE_LIMITS = {
   SYMBIONT_RATE_LIMIT_IP_PER_MINUTE: "100000000",
 };
 
+/** The shared secret the runtime under test accepts HS256 access tokens with. */
+export const BENCH_JWT_SECRET = "bench-shared-secret-for-hs256-access-tokens";
+
 /** Starts `symbiont up` on a free port with the given data dir (cwd there too, so no stray config file applies). */
 export function spawnRuntime(dataDir: string): ChildProcess {
   const args = [CLI, "up", "--port", "0", "--data-dir", dataDir, "--json", "--log-level", "warn"];
-  return spawnNode(args, { cwd: dataDir, env: { ...cleanEnv(), ...UNREACHABLE_RATE_LIMITS } });
+  return spawnNode(args, {
+    cwd: dataDir,
+    env: { ...cleanEnv(), ...UNREACHABLE_RATE_LIMITS, SYMBIONT_JWT_SECRET: BENCH_JWT_SECRET },
+  });
 }
 
 /** SIGTERM, then SIGKILL if the child has not exited within `graceMs`. Resolves once it has exited. */

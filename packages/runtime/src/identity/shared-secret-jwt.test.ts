@@ -72,6 +72,16 @@ describe("HS256 access tokens of v1 clients", () => {
     expect(response.text.toLowerCase()).toContain("expired");
   });
 
+  it("stops accepting a token the moment it expires, even one it has already verified", async () => {
+    const shortLived = await token({}, { expiresIn: Math.floor(Date.now() / 1000) + 2 });
+    expect((await server.call("GET", "/agents", { headers: bearer(shortLived) })).status).toBe(200);
+    expect((await server.call("GET", "/agents", { headers: bearer(shortLived) })).status).toBe(200);
+    await new Promise((resolve) => setTimeout(resolve, 2_100));
+    const late = await server.call("GET", "/agents", { headers: bearer(shortLived) });
+    expect(late.status).toBe(401);
+    expect(late.text).toContain("expired");
+  });
+
   it("refuses refresh tokens, forged, unsigned, confused and misaddressed tokens", async () => {
     const header = (alg: string) => Buffer.from(JSON.stringify({ alg, typ: "JWT" })).toString("base64url");
     const body = Buffer.from(

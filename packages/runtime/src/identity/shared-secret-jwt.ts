@@ -1,3 +1,4 @@
+import { hash } from "node:crypto";
 import { CoarsePermission, type Grant } from "@symbiont/protocol";
 import { errors, jwtVerify } from "jose";
 import { DEFAULT_TENANT_ID } from "../store/migrations/0001_initial.js";
@@ -6,6 +7,8 @@ import type { Scope } from "./scope.js";
 
 export const JWT_ISSUER = "symbiont";
 export const JWT_AUDIENCE = "symbiont-api";
+
+const MAX_REMEMBERED_TOKENS = 10_000;
 
 /** Three base64url parts: worth trying as a JWT rather than an API key. */
 export function looksLikeJwt(token: string): boolean {
@@ -29,18 +32,50 @@ function grantsOf(roles: unknown, permissions: unknown): Set<Grant> {
  * the configured HMAC algorithm is accepted, so "none" and algorithm confusion fail verification.
  */
 export class SharedSecretJwtVerifier {
-  private readonly key: Uint8Array;
+  /** Imported once: importing the raw secret on every verification costs more than the rest of it. */
+  private readonly key: Promise<CryptoKey>;
 
   constructor(
     secret: string,
     private readonly algorithm: "HS256" | "HS384" | "HS512",
   ) {
-    this.key = new TextEncoder().encode(secret);
+    this.key = crypto.subtle.importKey(
+      "raw",
+      new TextEncoder().encode(secret),
+      { name: "HMAC", hash: `SHA-${algorithm.slice(2)}` },
+      false,
+      ["verify"],
+    );
   }
 
-  async verify(token: string): Promise<AuthenticationResult> {
+  /**
+   * Verified tokens by the SHA-256 of the token (the token itself is never kept), with their expiry.
+   * A client sends the same token for its whole lifetime, and WebCrypto's HMAC check costs tens of
+   * microseconds; the expiry is still checked on every request.
+   */
+  private readonly verified = new Map<string, { scope: Scope; expiresAtMs: number }>();
+
+  verify(token: string): AuthenticationResult | Promise<AuthenticationResult> {
+    const digest = hash("sha256", token, "hex");
+    const known = this.verified.get(digest);
+    if (known) {
+      if (known.expiresAtMs > Date.now()) return { ok: true, scope: known.scope };
+      this.verified.delete(digest);
+      return { ok: false, reason: "expired" };
+    }
+    return this.check(token).then((result) => {
+      if (result.ok && result.expiresAtMs !== undefined) {
+        if (this.verified.size >= MAX_REMEMBERED_TOKENS)
+          this.verified.delete(this.verified.keys().next().value as string);
+        this.verified.set(digest, { scope: result.scope, expiresAtMs: result.expiresAtMs });
+      }
+      return result;
+    });
+  }
+
+  private async check(token: string): Promise<AuthenticationResult & { expiresAtMs?: number }> {
     try {
-      const { payload } = await jwtVerify(token, this.key, {
+      const { payload } = await jwtVerify(token, await this.key, {
         algorithms: [this.algorithm],
         issuer: JWT_ISSUER,
         audience: JWT_AUDIENCE,
@@ -56,7 +91,7 @@ export class SharedSecretJwtVerifier {
         grants: grantsOf(payload.roles, payload.permissions),
         agentIds: null,
       };
-      return { ok: true, scope };
+      return { ok: true, scope, expiresAtMs: (payload.exp as number) * 1000 };
     } catch (error) {
       return { ok: false, reason: error instanceof errors.JWTExpired ? "expired" : "invalid" };
     }
