@@ -13,11 +13,10 @@ import { ApiKeyRepository } from "./identity/api-key-repository.js";
 import { ApiKeyService } from "./identity/api-key-service.js";
 import { Authenticator } from "./identity/authenticator.js";
 import { createFirstAdminKey } from "./identity/bootstrap.js";
-import { SharedSecretJwtVerifier } from "./identity/shared-secret-jwt.js";
+import type { SharedSecretJwtVerifier } from "./identity/shared-secret-jwt.js";
 import { MemoryRateLimiter } from "./limits/memory-rate-limiter.js";
 import type { RateLimiter } from "./limits/rate-limiter.js";
 import { RateLimits } from "./limits/rate-limits.js";
-import { RedisRateLimiter } from "./limits/redis-rate-limiter.js";
 import { CpuSampler } from "./metrics/cpu-sampler.js";
 import { API_PREFIX, buildApp } from "./server/app.js";
 import { AppError } from "./server/app-error.js";
@@ -55,6 +54,8 @@ export interface StartOptions {
 /** In memory on one node; in Redis when configured, so several nodes share each budget. */
 async function openRateLimiter(redisUrl: string | undefined, log: Logger): Promise<RateLimiter> {
   if (!redisUrl) return new MemoryRateLimiter();
+  // Loaded only when configured: start-up should not pay for a client it does not use.
+  const { RedisRateLimiter } = await import("./limits/redis-rate-limiter.js");
   const redis = new RedisRateLimiter(redisUrl, (error) =>
     log.warn({ err: error.message }, "Redis for rate limits failing; requests are let through meanwhile"),
   );
@@ -67,6 +68,12 @@ async function openRateLimiter(redisUrl: string | undefined, log: Logger): Promi
   return redis;
 }
 
+async function jwtVerifier(config: Config): Promise<SharedSecretJwtVerifier | undefined> {
+  if (!config.jwtSecret) return undefined;
+  const { SharedSecretJwtVerifier } = await import("./identity/shared-secret-jwt.js");
+  return new SharedSecretJwtVerifier(config.jwtSecret, config.jwtAlgorithm);
+}
+
 function displayUrl(host: string, port: number): string {
   const shown = host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host.includes(":") ? `[${host}]` : host;
   return `http://${shown}:${port}`;
@@ -76,7 +83,7 @@ export async function startRuntime(initial: Config, options: StartOptions = {}):
   const startedAt = Date.now();
   let config = initial;
   const log = createLogger(config.logLevel, options.logStream);
-  const store = openStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
+  const store = await openStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
   let app: FastifyInstance | undefined;
   let limiter: RateLimiter | undefined;
   const cpu = new CpuSampler();
@@ -124,7 +131,7 @@ export async function startRuntime(initial: Config, options: StartOptions = {}):
         apiKeys,
         config.apiKey,
         store.changeVersion,
-        config.jwtSecret ? new SharedSecretJwtVerifier(config.jwtSecret, config.jwtAlgorithm) : undefined,
+        await jwtVerifier(config),
       ),
       agents,
       apiKeys: new ApiKeyService(apiKeys),

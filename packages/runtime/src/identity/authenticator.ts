@@ -6,7 +6,7 @@ import { VersionedCache } from "../store/versioned-cache.js";
 import { digestSecret, parseApiKey, secretMatches } from "./api-key-format.js";
 import type { ApiKeyRepository, ApiKeyRow } from "./api-key-repository.js";
 import type { Scope } from "./scope.js";
-import { looksLikeJwt, type SharedSecretJwtVerifier } from "./shared-secret-jwt.js";
+import type { SharedSecretJwtVerifier } from "./shared-secret-jwt.js";
 
 export type AuthenticationFailure = "missing" | "malformed" | "invalid" | "expired" | "revoked";
 
@@ -16,6 +16,9 @@ export type AuthenticationResult =
   | { ok: false; reason: AuthenticationFailure; subject?: Scope };
 
 const LAST_USED_WRITE_INTERVAL_MS = 60_000;
+
+/** Three base64url parts: worth trying as a JWT rather than an API key. */
+const looksLikeJwt = (token: string) => /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/.test(token);
 const BEARER = /^Bearer[ \t]+(\S{1,1024})[ \t]*$/i;
 
 function parseGrants(json: string): Set<Grant> {

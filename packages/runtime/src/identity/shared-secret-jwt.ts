@@ -10,11 +10,6 @@ export const JWT_AUDIENCE = "symbiont-api";
 
 const MAX_REMEMBERED_TOKENS = 10_000;
 
-/** Three base64url parts: worth trying as a JWT rather than an API key. */
-export function looksLikeJwt(token: string): boolean {
-  return /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/.test(token);
-}
-
 /** `roles` grant what the contract's roles mean; `permissions` grant themselves. */
 function grantsOf(roles: unknown, permissions: unknown): Set<Grant> {
   const grants = new Set<Grant>();

@@ -23,7 +23,7 @@ for (const target of databaseTargets) {
 
     it("migrates idempotently: a second run applies nothing", async () => {
       const fresh = await target.create();
-      const store = openStore({ dataDir: fresh.dataDir, databaseUrl: fresh.databaseUrl });
+      const store = await openStore({ dataDir: fresh.dataDir, databaseUrl: fresh.databaseUrl });
       try {
         expect(await migrateToLatest(store.db, store.dialect)).toEqual([
           "0001_initial",
