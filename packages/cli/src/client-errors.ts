@@ -4,6 +4,7 @@ import {
   AuthenticationExpiredError,
   ConflictError,
   ConnectionError,
+  DEFAULT_BASE_URL,
   NotFoundError,
   PermissionDeniedError,
   SymbiontError,
@@ -13,10 +14,8 @@ import {
 import { apiBaseUrl, type GlobalOptions } from "./client.js";
 import { CliError, ExitCode } from "./exit-codes.js";
 
-const DEFAULT_URL = "http://localhost:8080/api/v1";
-
 function targetUrl(options: GlobalOptions): string {
-  const url = options.url ?? process.env.SYMBIONT_BASE_URL ?? DEFAULT_URL;
+  const url = options.url ?? process.env.SYMBIONT_BASE_URL ?? DEFAULT_BASE_URL;
   try {
     return apiBaseUrl(url);
   } catch {

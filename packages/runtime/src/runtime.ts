@@ -1,5 +1,5 @@
 import type { AddressInfo } from "node:net";
-import type { ConfigReloadResponse } from "@symbiont/protocol";
+import { API_PREFIX, type ConfigReloadResponse } from "@symbiont/protocol";
 import type { FastifyInstance } from "fastify";
 import type { Logger } from "pino";
 import { AgentRepository } from "./agents/agent-repository.js";
@@ -18,7 +18,7 @@ import { MemoryRateLimiter } from "./limits/memory-rate-limiter.js";
 import type { RateLimiter } from "./limits/rate-limiter.js";
 import { RateLimits } from "./limits/rate-limits.js";
 import { CpuSampler } from "./metrics/cpu-sampler.js";
-import { API_PREFIX, buildApp } from "./server/app.js";
+import { buildApp } from "./server/app.js";
 import { AppError } from "./server/app-error.js";
 import { createLogger } from "./server/logging.js";
 import { openStore, type Store } from "./store/database.js";

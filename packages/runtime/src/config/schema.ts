@@ -1,3 +1,4 @@
+import { DEFAULT_PORT } from "@symbiont/protocol";
 import { z } from "zod";
 
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
@@ -21,7 +22,7 @@ const boolean = z.preprocess((v) => {
 
 export const ConfigSchema = z.strictObject({
   host: z.string().min(1, "must not be empty").default("127.0.0.1"),
-  port: integer(0, 65535).default(8080),
+  port: integer(0, 65535).default(DEFAULT_PORT),
   dataDir: z.string().min(1, "must not be empty").default(".symbiont"),
   databaseUrl: z
     .string()

@@ -1,3 +1,4 @@
+import { API_PREFIX } from "@symbiont/protocol";
 import Fastify, { type FastifyInstance } from "fastify";
 import type { Logger } from "pino";
 import { registerAgentRoutes } from "../agents/agent-routes.js";
@@ -14,8 +15,6 @@ import { registerDocs } from "./docs.js";
 import { installErrorHandling } from "./error-handler.js";
 import { requestIdOf } from "./logging.js";
 import type { RouteBindingContext } from "./route-binding.js";
-
-export const API_PREFIX = "/api/v1";
 
 export interface AppDependencies {
   log: Logger;
