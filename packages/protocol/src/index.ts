@@ -5,9 +5,13 @@ export * from "./keys.js";
 export * from "./lists.js";
 export * from "./openapi.js";
 export * from "./permissions.js";
+export * from "./roles.js";
 export * from "./routes.js";
+export * from "./sessions.js";
 export * from "./system.js";
+export * from "./tenants.js";
 export * from "./text.js";
+export * from "./users.js";
 
 export const API_PREFIX = "/api/v1";
 export const DEFAULT_PORT = 8080;

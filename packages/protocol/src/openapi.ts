@@ -45,7 +45,8 @@ function operationOf(route: RouteDefinition): JsonSchema {
   }
   if (route.auth !== "public") {
     responses["401"] = errorResponse("Missing, invalid or expired credential");
-    responses["403"] = errorResponse(`The credential lacks the ${route.auth} permission`);
+    if (route.auth !== "authenticated")
+      responses["403"] = errorResponse(`The credential lacks the ${route.auth} permission`);
   }
   if (route.params) responses["404"] = errorResponse("No such resource in your tenant");
   if (route.method === "POST" && route.successStatus === 201)
@@ -59,7 +60,7 @@ function operationOf(route: RouteDefinition): JsonSchema {
     ...(route.auth === "public"
       ? { security: [] }
       : {
-          description: `Requires the \`${route.auth}\` permission.${route.contract ? " Part of the v1 client contract." : ""}`,
+          description: `${route.auth === "authenticated" ? "Requires any valid credential." : `Requires the \`${route.auth}\` permission.`}${route.contract ? " Part of the v1 client contract." : ""}`,
         }),
     parameters: [...parametersOf(route.params, "path"), ...parametersOf(route.query, "query")],
     ...(route.body

@@ -7,7 +7,11 @@ import { z } from "zod";
 export const CoarsePermission = z.enum(["read", "write", "delete", "execute", "admin"]);
 export type CoarsePermission = z.infer<typeof CoarsePermission>;
 
-/** Fine-grained permissions, `domain:action`. Routes declare one of these. */
+/**
+ * Fine-grained permissions, `domain:action`. Routes declare one of these. `manage` is no coarse
+ * action on purpose: managing users, roles and tenants takes `admin` or the fine permission itself,
+ * never a plain `write`.
+ */
 export const Permission = z.enum([
   "system:read",
   "system:admin",
@@ -17,6 +21,11 @@ export const Permission = z.enum([
   "keys:read",
   "keys:write",
   "audit:read",
+  "users:read",
+  "users:manage",
+  "roles:read",
+  "roles:manage",
+  "tenants:manage",
 ]);
 export type Permission = z.infer<typeof Permission>;
 

@@ -1,3 +1,5 @@
+export { type HttpMethod, IDEMPOTENT_METHODS, type RouteDefinition, route } from "./route.js";
+
 import type { z } from "zod";
 import {
   AgentCreatedResponse,
@@ -12,6 +14,7 @@ import {
   AgentUpdateRequest,
 } from "./agents.js";
 import { AuditListQuery, AuditPage, AuditVerification } from "./audit.js";
+import { identityRoutes } from "./identity-routes.js";
 import {
   ApiKeyCreatedResponse,
   ApiKeyCreateRequest,
@@ -21,36 +24,8 @@ import {
   ApiKeyRevokedResponse,
 } from "./keys.js";
 import { AgentIdList } from "./lists.js";
-import type { Permission } from "./permissions.js";
+import { route } from "./route.js";
 import { ConfigReloadResponse, HealthResponse, ReadinessResponse, SystemMetrics } from "./system.js";
-
-export type HttpMethod = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
-
-/** Idempotent methods may be retried by clients after a network failure, 429 or 503. */
-export const IDEMPOTENT_METHODS: ReadonlySet<HttpMethod> = new Set(["GET", "PUT", "DELETE"]);
-
-export interface RouteDefinition {
-  /** Stable name; the OpenAPI operationId. */
-  readonly id: string;
-  readonly method: HttpMethod;
-  /** Relative to the API base (/api/v1), with `{param}` segments. */
-  readonly path: string;
-  readonly summary: string;
-  readonly tag: string;
-  /** `public` routes need no credential; every other route names the permission it needs. */
-  readonly auth: "public" | Permission;
-  /** True for routes of the 0.3.x client contract, whose shapes are frozen. */
-  readonly contract: boolean;
-  readonly params?: z.ZodType;
-  readonly query?: z.ZodType;
-  readonly body?: z.ZodType;
-  readonly response: z.ZodType;
-  readonly successStatus?: number;
-}
-
-function route<const R extends RouteDefinition>(definition: R): R {
-  return definition;
-}
 
 export const routes = {
   health: route({
@@ -247,6 +222,7 @@ export const routes = {
     contract: false,
     response: AuditVerification,
   }),
+  ...identityRoutes,
 } as const;
 
 export type Routes = typeof routes;

@@ -1,8 +1,8 @@
-import type { ApiKeyCreatedResponse, ApiKeyCreateRequest, ApiKeyInfo, Grant } from "@symbiont/protocol";
-import { CoarsePermission, grantsAllow, Permission } from "@symbiont/protocol";
-import { AppError, notFound } from "../server/app-error.js";
+import type { ApiKeyCreatedResponse, ApiKeyCreateRequest, ApiKeyInfo } from "@symbiont/protocol";
+import { AppError, fieldError, notFound } from "../server/app-error.js";
 import { formatApiKey, generateApiKey, hashSecret } from "./api-key-format.js";
 import type { ApiKeyRepository, ApiKeyRow } from "./api-key-repository.js";
+import { mayGrant } from "./grants.js";
 import type { Scope } from "./scope.js";
 
 function toInfo(row: ApiKeyRow): ApiKeyInfo {
@@ -20,24 +20,6 @@ function toInfo(row: ApiKeyRow): ApiKeyInfo {
   };
 }
 
-/** Whether a principal holding `held` may hand out `wanted`: nobody grants more than they have. */
-function mayGrant(held: ReadonlySet<Grant>, wanted: Grant): boolean {
-  if (held.has("admin")) return true;
-  if (wanted === "admin") return false;
-  if (CoarsePermission.safeParse(wanted).success) return held.has(wanted);
-  return grantsAllow(held, Permission.parse(wanted));
-}
-
-function refused(field: string, message: string): AppError {
-  return new AppError("FORBIDDEN", `Not allowed: ${field}: ${message}`, { issues: [{ field, message }] });
-}
-
-function invalid(field: string, message: string): AppError {
-  return new AppError("VALIDATION_FAILED", `Invalid request: ${field}: ${message}`, {
-    issues: [{ field, message }],
-  });
-}
-
 /** API keys of a tenant: issued within the issuer's own rights, listed without secrets, revoked at once. */
 export class ApiKeyService {
   constructor(
@@ -49,7 +31,8 @@ export class ApiKeyService {
     const now = this.now();
     request.permissions.forEach((grant, index) => {
       if (!mayGrant(scope.grants, grant)) {
-        throw refused(
+        throw fieldError(
+          "FORBIDDEN",
           `body.permissions.${index}`,
           `you do not hold "${grant}" yourself, so you cannot grant it`,
         );
@@ -58,14 +41,19 @@ export class ApiKeyService {
     const agentIds = request.agent_ids ?? null;
     if (scope.agentIds !== null) {
       if (agentIds === null) {
-        throw refused("body.agent_ids", "you are limited to some agents, so the new key must name them too");
+        throw fieldError(
+          "FORBIDDEN",
+          "body.agent_ids",
+          "you are limited to some agents, so the new key must name them too",
+        );
       }
       const outside = agentIds.filter((id) => !scope.agentIds?.has(id));
-      if (outside.length > 0) throw refused("body.agent_ids", `you cannot reach ${outside.join(", ")}`);
+      if (outside.length > 0)
+        throw fieldError("FORBIDDEN", "body.agent_ids", `you cannot reach ${outside.join(", ")}`);
     }
     const expiresAt = request.expires_at ?? null;
     if (expiresAt !== null && Date.parse(expiresAt) <= now.getTime()) {
-      throw invalid("body.expires_at", "must be in the future");
+      throw fieldError("VALIDATION_FAILED", "body.expires_at", "must be in the future");
     }
 
     const { id, secret, key } = generateApiKey();

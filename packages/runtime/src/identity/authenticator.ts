@@ -1,10 +1,11 @@
 import { timingSafeEqual } from "node:crypto";
-import { CoarsePermission, type Grant, Permission } from "@symbiont/protocol";
+import type { Grant } from "@symbiont/protocol";
 import type { ChangeVersion } from "../store/change-version.js";
 import { DEFAULT_TENANT_ID } from "../store/migrations/0001_initial.js";
 import { VersionedCache } from "../store/versioned-cache.js";
 import { digestSecret, parseApiKey, secretMatches } from "./api-key-format.js";
 import type { ApiKeyRepository, ApiKeyRow } from "./api-key-repository.js";
+import { parseGrants } from "./grants.js";
 import type { Scope } from "./scope.js";
 import type { SharedSecretJwtVerifier } from "./shared-secret-jwt.js";
 
@@ -20,17 +21,6 @@ const LAST_USED_WRITE_INTERVAL_MS = 60_000;
 /** Three base64url parts: worth trying as a JWT rather than an API key. */
 const looksLikeJwt = (token: string) => /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/.test(token);
 const BEARER = /^Bearer[ \t]+(\S{1,1024})[ \t]*$/i;
-
-function parseGrants(json: string): Set<Grant> {
-  const grants = new Set<Grant>();
-  for (const value of JSON.parse(json) as unknown[]) {
-    const coarse = CoarsePermission.safeParse(value);
-    if (coarse.success) grants.add(coarse.data);
-    const fine = Permission.safeParse(value);
-    if (fine.success) grants.add(fine.data);
-  }
-  return grants;
-}
 
 /** What a stored key resolves to, worked out once per read of its row. */
 interface KnownKey {

@@ -1,6 +1,7 @@
 import { type Grant, grantsAllow, type Permission } from "@symbiont/protocol";
 
-export type PrincipalKind = "api_key" | "environment_key" | "jwt";
+/** `user`: a user logged in through a session; `jwt`: a v1 client's shared-secret token. */
+export type PrincipalKind = "api_key" | "environment_key" | "jwt" | "user";
 
 /**
  * Who is asking, on behalf of which tenant, with which grants. Services and repositories take a
@@ -15,6 +16,8 @@ export interface Scope {
   readonly grants: ReadonlySet<Grant>;
   /** The agents this principal is limited to; null for every agent of the tenant. */
   readonly agentIds: ReadonlySet<string> | null;
+  /** For a logged-in user: the user, the session, and the roles the grants came from. */
+  readonly user?: { readonly id: string; readonly sessionId: string; readonly roles: readonly string[] };
 }
 
 /** Whether the scope may see or touch the agent; an agent it may not is, to it, one that does not exist. */

@@ -3,10 +3,9 @@ import { CoarsePermission, type Grant } from "@symbiont/protocol";
 import { errors, jwtVerify } from "jose";
 import { DEFAULT_TENANT_ID } from "../store/migrations/0001_initial.js";
 import type { AuthenticationResult } from "./authenticator.js";
+import { JWT_AUDIENCE, JWT_ISSUER } from "./jwt-claims.js";
 import type { Scope } from "./scope.js";
 
-export const JWT_ISSUER = "symbiont";
-export const JWT_AUDIENCE = "symbiont-api";
 
 const MAX_REMEMBERED_TOKENS = 10_000;
 

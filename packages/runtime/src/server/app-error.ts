@@ -20,6 +20,16 @@ export class AppError extends Error {
 export const notFound = (what: string) => new AppError("NOT_FOUND", `${what} not found`);
 export const conflict = (message: string) => new AppError("CONFLICT", message);
 
+/** A refusal about one field of the request, in the shape validation errors have. */
+export function fieldError(
+  code: "VALIDATION_FAILED" | "FORBIDDEN" | "CONFLICT",
+  field: string,
+  message: string,
+) {
+  const lead = code === "FORBIDDEN" ? "Not allowed" : code === "CONFLICT" ? "Conflict" : "Invalid request";
+  return new AppError(code, `${lead}: ${field}: ${message}`, { issues: [{ field, message }] });
+}
+
 export function issuesOf(error: z.ZodError, location: "body" | "query" | "params"): FieldIssue[] {
   return error.issues.map((issue) => {
     const keys = issue.code === "unrecognized_keys" ? issue.keys : [];

@@ -10,6 +10,76 @@ export interface Database {
   agents: AgentTable;
   audit_log: AuditLogTable;
   audit_heads: AuditHeadTable;
+  users: UserTable;
+  roles: RoleTable;
+  sessions: SessionTable;
+  refresh_tokens: RefreshTokenTable;
+  signing_keys: SigningKeyTable;
+}
+
+export interface UserTable {
+  tenant_id: string;
+  id: string;
+  username: string;
+  username_key: string;
+  display_name: string | null;
+  /** argon2id PHC string. */
+  password_hash: string;
+  /** JSON array of role names. */
+  roles: string;
+  disabled: Generated<number>;
+  failed_logins: Generated<number>;
+  locked_until: string | null;
+  last_login_at: string | null;
+  totp_secret: string | null;
+  totp_pending_secret: string | null;
+  /** The last TOTP time step accepted, so that a code works once. */
+  totp_last_step: number | string | null;
+  /** JSON array of SHA-256 digests of unused recovery codes. */
+  recovery_codes: Generated<string>;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface RoleTable {
+  tenant_id: string;
+  name: string;
+  description: string;
+  /** JSON array of grants. */
+  permissions: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface SessionTable {
+  id: string;
+  tenant_id: string;
+  user_id: string;
+  created_at: string;
+  expires_at: string;
+  last_refreshed_at: string | null;
+  revoked_at: string | null;
+  revoked_reason: string | null;
+  source_ip: string;
+  user_agent: string;
+}
+
+export interface RefreshTokenTable {
+  id: string;
+  session_id: string;
+  created_at: string;
+  expires_at: string;
+  used_at: string | null;
+}
+
+export interface SigningKeyTable {
+  kid: string;
+  algorithm: string;
+  /** JWK JSON. */
+  public_jwk: string;
+  private_jwk: string;
+  created_at: string;
+  retired_at: string | null;
 }
 
 export interface AuditLogTable {
