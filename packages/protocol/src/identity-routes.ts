@@ -50,6 +50,7 @@ export const identityRoutes = {
     auth: "public",
     contract: false,
     body: LoginRequest,
+    rateGroup: "auth",
     response: TokenResponse,
   }),
   refreshSession: route({
@@ -61,6 +62,7 @@ export const identityRoutes = {
     auth: "public",
     contract: false,
     body: RefreshRequest,
+    rateGroup: "auth",
     response: TokenResponse,
   }),
   logout: route({

@@ -26,6 +26,11 @@ export interface RouteDefinition {
   readonly body?: z.ZodType;
   readonly response: z.ZodType;
   readonly successStatus?: number;
+  /**
+   * A rate-limit budget of its own, per source address, on top of the usual ones: `auth` for the
+   * routes that take passwords and refresh tokens, where guessing is the threat.
+   */
+  readonly rateGroup?: "auth";
 }
 
 /** Keeps a route's literal types (its schemas, its path) for the typed clients. */

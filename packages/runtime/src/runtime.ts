@@ -13,6 +13,7 @@ import { ApiKeyRepository } from "./identity/api-key-repository.js";
 import { ApiKeyService } from "./identity/api-key-service.js";
 import { Authenticator } from "./identity/authenticator.js";
 import { createFirstAdminKey } from "./identity/bootstrap.js";
+import { openIdentity } from "./identity/open-identity.js";
 import type { SharedSecretJwtVerifier } from "./identity/shared-secret-jwt.js";
 import { MemoryRateLimiter } from "./limits/memory-rate-limiter.js";
 import type { RateLimiter } from "./limits/rate-limiter.js";
@@ -93,10 +94,13 @@ export async function startRuntime(initial: Config, options: StartOptions = {}):
       readPerMinute: config.rateLimitReadPerMinute,
       writePerMinute: config.rateLimitWritePerMinute,
       ipPerMinute: config.rateLimitIpPerMinute,
+      authPerMinute: config.rateLimitAuthPerMinute,
     }));
     await migrateToLatest(store.db, store.dialect);
     const apiKeys = new ApiKeyRepository(store.db);
     const firstAdminKey = config.apiKey ? undefined : await createFirstAdminKey(apiKeys);
+    const audit = new AuditTrail(new AuditRepository(store));
+    const identity = await openIdentity(store, audit, () => config);
     const agentRepository = new AgentRepository(store.db, store.changeVersion);
     const agents = new AgentService(agentRepository);
 
@@ -132,10 +136,12 @@ export async function startRuntime(initial: Config, options: StartOptions = {}):
         config.apiKey,
         store.changeVersion,
         await jwtVerifier(config),
+        identity.accessTokens,
       ),
       agents,
       apiKeys: new ApiKeyService(apiKeys),
-      audit: new AuditTrail(new AuditRepository(store)),
+      identity: identity.services,
+      audit,
       limits,
       system: {
         version: RUNTIME_VERSION,

@@ -55,6 +55,15 @@ export const ConfigSchema = z.strictObject({
   rateLimitReadPerMinute: integer(0, 100_000_000).default(6_000),
   rateLimitWritePerMinute: integer(0, 100_000_000).default(1_200),
   rateLimitIpPerMinute: integer(0, 100_000_000).default(30_000),
+  rateLimitAuthPerMinute: integer(0, 100_000_000)
+    .default(30)
+    .describe("Logins and refreshes a minute per source address"),
+  accessTokenTtlSeconds: integer(60, 86_400).default(900),
+  refreshTokenTtlSeconds: integer(300, 90 * 86_400).default(14 * 86_400),
+  sessionMaxAgeSeconds: integer(300, 365 * 86_400).default(30 * 86_400),
+  loginLockoutThreshold: integer(1, 1_000)
+    .default(5)
+    .describe("Failed logins in a row before an account locks for a minute, doubling after"),
   corsOrigins: z
     .preprocess(
       (v) =>
@@ -86,6 +95,11 @@ export const RELOADABLE_KEYS: ReadonlySet<ConfigKey> = new Set([
   "rateLimitReadPerMinute",
   "rateLimitWritePerMinute",
   "rateLimitIpPerMinute",
+  "rateLimitAuthPerMinute",
+  "accessTokenTtlSeconds",
+  "refreshTokenTtlSeconds",
+  "sessionMaxAgeSeconds",
+  "loginLockoutThreshold",
 ]);
 
 /** Keys whose values never appear in logs, errors or the effective-config printout. */

@@ -3,11 +3,14 @@ import type { Grant } from "@symbiont/protocol";
 import type { ChangeVersion } from "../store/change-version.js";
 import { DEFAULT_TENANT_ID } from "../store/migrations/0001_initial.js";
 import { VersionedCache } from "../store/versioned-cache.js";
+import type { AccessTokenAuthenticator } from "./access-token-authenticator.js";
 import { digestSecret, parseApiKey, secretMatches } from "./api-key-format.js";
 import type { ApiKeyRepository, ApiKeyRow } from "./api-key-repository.js";
 import { parseGrants } from "./grants.js";
 import type { Scope } from "./scope.js";
+import { tokenHeader } from "./session-tokens.js";
 import type { SharedSecretJwtVerifier } from "./shared-secret-jwt.js";
+import { SIGNING_ALGORITHM } from "./signing-keys.js";
 
 export type AuthenticationFailure = "missing" | "malformed" | "invalid" | "expired" | "revoked";
 
@@ -68,7 +71,8 @@ export class Authenticator {
     private readonly keys: ApiKeyRepository,
     environmentKey: string | undefined,
     changeVersion: ChangeVersion | undefined,
-    private readonly jwt?: SharedSecretJwtVerifier,
+    private readonly sharedSecretJwt?: SharedSecretJwtVerifier,
+    private readonly accessTokens?: AccessTokenAuthenticator,
     private readonly now: () => number = Date.now,
   ) {
     this.environmentKeyDigest = environmentKey ? digestSecret(environmentKey) : undefined;
@@ -85,7 +89,7 @@ export class Authenticator {
       return { ok: true, scope: ENVIRONMENT_KEY_SCOPE };
     }
 
-    if (looksLikeJwt(token)) return this.jwt ? this.jwt.verify(token) : { ok: false, reason: "invalid" };
+    if (looksLikeJwt(token)) return this.authenticateJwt(token);
 
     const parsed = parseApiKey(token);
     if (!parsed) return { ok: false, reason: "invalid" };
@@ -93,6 +97,18 @@ export class Authenticator {
     return known instanceof Promise
       ? known.then((loaded) => this.check(loaded, parsed.secret))
       : this.check(known, parsed.secret);
+  }
+
+  /**
+   * HMAC tokens go to the v1 shared-secret verifier only and the runtime's own EdDSA tokens to
+   * theirs only, so neither verifier ever sees an algorithm it might be confused by.
+   */
+  private authenticateJwt(token: string): AuthenticationResult | Promise<AuthenticationResult> {
+    const alg = tokenHeader(token)?.alg;
+    if (typeof alg === "string" && alg.startsWith("HS") && this.sharedSecretJwt)
+      return this.sharedSecretJwt.verify(token);
+    if (alg === SIGNING_ALGORITHM && this.accessTokens) return this.accessTokens.authenticate(token);
+    return { ok: false, reason: "invalid" };
   }
 
   private check(

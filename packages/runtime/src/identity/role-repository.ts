@@ -8,7 +8,12 @@ export class RoleRepository {
   constructor(private readonly db: Kysely<Database>) {}
 
   list(tenantId: string): Promise<RoleRow[]> {
-    return this.db.selectFrom("roles").selectAll().where("tenant_id", "=", tenantId).orderBy("name").execute();
+    return this.db
+      .selectFrom("roles")
+      .selectAll()
+      .where("tenant_id", "=", tenantId)
+      .orderBy("name")
+      .execute();
   }
 
   find(tenantId: string, name: string): Promise<RoleRow | undefined> {
@@ -34,7 +39,12 @@ export class RoleRepository {
     name: string,
     patch: Partial<Pick<RoleRow, "description" | "permissions">> & { updated_at: string },
   ): Promise<RoleRow | undefined> {
-    await this.db.updateTable("roles").set(patch).where("tenant_id", "=", tenantId).where("name", "=", name).execute();
+    await this.db
+      .updateTable("roles")
+      .set(patch)
+      .where("tenant_id", "=", tenantId)
+      .where("name", "=", name)
+      .execute();
     return this.find(tenantId, name);
   }
 

@@ -112,7 +112,10 @@ export class RoleService {
   }
 
   /** The grants that roles confer in a tenant, with the roles that do not exist there. */
-  async resolve(tenantId: string, roleNames: readonly string[]): Promise<{ grants: Set<Grant>; unknown: string[] }> {
+  async resolve(
+    tenantId: string,
+    roleNames: readonly string[],
+  ): Promise<{ grants: Set<Grant>; unknown: string[] }> {
     const custom = new Map<string, Set<Grant>>();
     for (const row of await this.roles.list(tenantId)) custom.set(row.name, parseGrants(row.permissions));
     const unknown = roleNames.filter((name) => !BuiltInRole.safeParse(name).success && !custom.has(name));
@@ -125,12 +128,14 @@ export class RoleService {
    */
   async checkAssignable(scope: Scope, roleNames: readonly string[], field: string): Promise<void> {
     const custom = new Map<string, Set<Grant>>();
-    for (const row of await this.roles.list(scope.tenantId)) custom.set(row.name, parseGrants(row.permissions));
+    for (const row of await this.roles.list(scope.tenantId))
+      custom.set(row.name, parseGrants(row.permissions));
     roleNames.forEach((name, index) => {
       const builtIn = BuiltInRole.safeParse(name);
       const grants = builtIn.success ? BUILT_IN_ROLE_GRANTS[builtIn.data] : custom.get(name);
-      if (!grants) throw fieldError("VALIDATION_FAILED", `${field}.${index}`, `no role "${name}" in this tenant`);
-      const withheld = grants.find((grant) => !mayGrant(scope.grants, grant));
+      if (!grants)
+        throw fieldError("VALIDATION_FAILED", `${field}.${index}`, `no role "${name}" in this tenant`);
+      const withheld = [...grants].find((grant) => !mayGrant(scope.grants, grant));
       if (withheld)
         throw fieldError(
           "FORBIDDEN",

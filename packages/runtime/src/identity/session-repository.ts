@@ -39,7 +39,12 @@ export class SessionRepository {
     await db.updateTable("sessions").set({ last_refreshed_at: at }).where("id", "=", id).execute();
   }
 
-  async revokeSession(id: string, reason: string, at: string, db: Kysely<Database> = this.db): Promise<boolean> {
+  async revokeSession(
+    id: string,
+    reason: string,
+    at: string,
+    db: Kysely<Database> = this.db,
+  ): Promise<boolean> {
     const result = await db
       .updateTable("sessions")
       .set({ revoked_at: at, revoked_reason: reason })
@@ -49,15 +54,22 @@ export class SessionRepository {
     return Number(result.numUpdatedRows) === 1;
   }
 
-  /** Ends every session of a user; answers how many were live. */
-  async revokeUserSessions(tenantId: string, userId: string, reason: string, at: string): Promise<number> {
-    const result = await this.db
+  /** Ends every session of a user (but one, when given); answers how many were live. */
+  async revokeUserSessions(
+    tenantId: string,
+    userId: string,
+    reason: string,
+    at: string,
+    exceptSessionId?: string,
+  ): Promise<number> {
+    let query = this.db
       .updateTable("sessions")
       .set({ revoked_at: at, revoked_reason: reason })
       .where("tenant_id", "=", tenantId)
       .where("user_id", "=", userId)
-      .where("revoked_at", "is", null)
-      .executeTakeFirst();
+      .where("revoked_at", "is", null);
+    if (exceptSessionId !== undefined) query = query.where("id", "!=", exceptSessionId);
+    const result = await query.executeTakeFirst();
     return Number(result.numUpdatedRows);
   }
 }

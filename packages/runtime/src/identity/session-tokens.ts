@@ -145,9 +145,12 @@ export class SessionTokens {
   private async verify(
     token: string,
     type: TokenType,
-  ): Promise<{ ok: true; payload: Jose.JWTPayload; expiresAtMs: number } | { ok: false; reason: "invalid" | "expired" }> {
+  ): Promise<
+    { ok: true; payload: Jose.JWTPayload; expiresAtMs: number } | { ok: false; reason: "invalid" | "expired" }
+  > {
     const header = tokenHeader(token);
-    if (header?.alg !== SIGNING_ALGORITHM || typeof header.kid !== "string") return { ok: false, reason: "invalid" };
+    if (header?.alg !== SIGNING_ALGORITHM || typeof header.kid !== "string")
+      return { ok: false, reason: "invalid" };
     const key = await this.keys.forVerification(header.kid);
     if (!key) return { ok: false, reason: "invalid" };
     const { jwtVerify, errors } = await loadJose();

@@ -1,13 +1,10 @@
-import { hash } from "node:crypto";
 import { CoarsePermission, type Grant } from "@symbiont/protocol";
 import { errors, jwtVerify } from "jose";
 import { DEFAULT_TENANT_ID } from "../store/migrations/0001_initial.js";
 import type { AuthenticationResult } from "./authenticator.js";
 import { JWT_AUDIENCE, JWT_ISSUER } from "./jwt-claims.js";
 import type { Scope } from "./scope.js";
-
-
-const MAX_REMEMBERED_TOKENS = 10_000;
+import { tokenDigest, VerifiedTokens } from "./verified-tokens.js";
 
 /** `roles` grant what the contract's roles mean; `permissions` grant themselves. */
 function grantsOf(roles: unknown, permissions: unknown): Set<Grant> {
@@ -42,27 +39,16 @@ export class SharedSecretJwtVerifier {
     );
   }
 
-  /**
-   * Verified tokens by the SHA-256 of the token (the token itself is never kept), with their expiry.
-   * A client sends the same token for its whole lifetime, and WebCrypto's HMAC check costs tens of
-   * microseconds; the expiry is still checked on every request.
-   */
-  private readonly verified = new Map<string, { scope: Scope; expiresAtMs: number }>();
+  private readonly verified = new VerifiedTokens();
 
   verify(token: string): AuthenticationResult | Promise<AuthenticationResult> {
-    const digest = hash("sha256", token, "hex");
-    const known = this.verified.get(digest);
-    if (known) {
-      if (known.expiresAtMs > Date.now()) return { ok: true, scope: known.scope };
-      this.verified.delete(digest);
-      return { ok: false, reason: "expired" };
-    }
+    const digest = tokenDigest(token);
+    const known = this.verified.recall(digest, Date.now());
+    if (known === "expired") return { ok: false, reason: "expired" };
+    if (known) return { ok: true, scope: known };
     return this.check(token).then((result) => {
-      if (result.ok && result.expiresAtMs !== undefined) {
-        if (this.verified.size >= MAX_REMEMBERED_TOKENS)
-          this.verified.delete(this.verified.keys().next().value as string);
-        this.verified.set(digest, { scope: result.scope, expiresAtMs: result.expiresAtMs });
-      }
+      if (result.ok && result.expiresAtMs !== undefined)
+        this.verified.remember(digest, result.scope, result.expiresAtMs);
       return result;
     });
   }

@@ -1,4 +1,10 @@
-import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject, randomUUID } from "node:crypto";
+import {
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  type KeyObject,
+  randomUUID,
+} from "node:crypto";
 import type { Selectable } from "kysely";
 import type { Store } from "../store/database.js";
 import type { SigningKeyTable } from "../store/schema.js";
@@ -26,7 +32,12 @@ function newKeyRow(now: Date): Selectable<SigningKeyTable> {
   return {
     kid,
     algorithm: SIGNING_ALGORITHM,
-    public_jwk: JSON.stringify({ ...publicKey.export({ format: "jwk" }), kid, alg: SIGNING_ALGORITHM, use: "sig" }),
+    public_jwk: JSON.stringify({
+      ...publicKey.export({ format: "jwk" }),
+      kid,
+      alg: SIGNING_ALGORITHM,
+      use: "sig",
+    }),
     private_jwk: JSON.stringify(privateKey.export({ format: "jwk" })),
     created_at: now.toISOString(),
     retired_at: null,

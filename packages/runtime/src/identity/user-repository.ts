@@ -23,7 +23,12 @@ export class UserRepository {
   }
 
   findById(tenantId: string, id: string, db: Kysely<Database> = this.db): Promise<UserRow | undefined> {
-    return db.selectFrom("users").selectAll().where("tenant_id", "=", tenantId).where("id", "=", id).executeTakeFirst();
+    return db
+      .selectFrom("users")
+      .selectAll()
+      .where("tenant_id", "=", tenantId)
+      .where("id", "=", id)
+      .executeTakeFirst();
   }
 
   list(tenantId: string): Promise<UserRow[]> {
@@ -45,7 +50,12 @@ export class UserRepository {
     return Number(result.numInsertedOrUpdatedRows ?? 0n) === 1;
   }
 
-  async update(tenantId: string, id: string, patch: UserPatch, db: Kysely<Database> = this.db): Promise<UserRow | undefined> {
+  async update(
+    tenantId: string,
+    id: string,
+    patch: UserPatch,
+    db: Kysely<Database> = this.db,
+  ): Promise<UserRow | undefined> {
     await db.updateTable("users").set(patch).where("tenant_id", "=", tenantId).where("id", "=", id).execute();
     return this.findById(tenantId, id, db);
   }
@@ -63,7 +73,11 @@ export class UserRepository {
   }
 
   async delete(tenantId: string, id: string): Promise<boolean> {
-    const result = await this.db.deleteFrom("users").where("tenant_id", "=", tenantId).where("id", "=", id).executeTakeFirst();
+    const result = await this.db
+      .deleteFrom("users")
+      .where("tenant_id", "=", tenantId)
+      .where("id", "=", id)
+      .executeTakeFirst();
     return Number(result.numDeletedRows) === 1;
   }
 }

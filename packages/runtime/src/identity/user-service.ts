@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
-import type { Kysely } from "kysely";
 import type { UserCreateRequest, UserInfo, UserUpdateRequest } from "@symbiont/protocol";
+import type { Kysely } from "kysely";
 import { conflict, fieldError, notFound } from "../server/app-error.js";
 import type { Database } from "../store/schema.js";
 import { hashPassword, passwordPolicyProblem } from "./passwords.js";
@@ -61,7 +61,11 @@ export class UserService {
     return userInfoOf(await this.find(scope, id), this.now().getTime());
   }
 
-  async create(scope: Scope, request: UserCreateRequest & { roles: string[] }, db?: Kysely<Database>): Promise<UserInfo> {
+  async create(
+    scope: Scope,
+    request: UserCreateRequest & { roles: string[] },
+    db?: Kysely<Database>,
+  ): Promise<UserInfo> {
     checkPasswordPolicy(request.password, request.username, "body.password");
     await this.roles.checkAssignable(scope, request.roles, "body.roles");
     const row = await newUserRow(scope.tenantId, request, this.now());
@@ -80,7 +84,8 @@ export class UserService {
     if (request.password != null) checkPasswordPolicy(request.password, existing.username, "body.password");
 
     const patch: UserPatch = { updated_at: this.now().toISOString() };
-    if (request.display_name !== undefined && request.display_name !== null) patch.display_name = request.display_name;
+    if (request.display_name !== undefined && request.display_name !== null)
+      patch.display_name = request.display_name;
     if (request.roles != null) patch.roles = JSON.stringify(request.roles);
     if (request.disabled != null) patch.disabled = request.disabled ? 1 : 0;
     if (request.password != null) patch.password_hash = await hashPassword(request.password);

@@ -6,6 +6,8 @@ export interface RateLimitSettings {
   readPerMinute: number;
   writePerMinute: number;
   ipPerMinute: number;
+  /** Per address, on the routes that take passwords and refresh tokens. */
+  authPerMinute: number;
 }
 
 const MINUTE_MS = 60_000;
@@ -39,6 +41,11 @@ export class RateLimits {
   /** Resolves (or returns) nothing when allowed; throws or rejects with a 429 AppError when not. */
   checkAddress(ip: string): undefined | Promise<undefined> {
     return this.spend(`ip:${ip}`, this.settings().ipPerMinute, `address ${ip}`);
+  }
+
+  /** The budget of a route group with its own limit, per source address. */
+  checkGroup(group: "auth", ip: string): undefined | Promise<undefined> {
+    return this.spend(`${group}:ip:${ip}`, this.settings().authPerMinute, `${group} requests from ${ip}`);
   }
 
   checkPrincipal(scope: Scope, writing: boolean): undefined | Promise<undefined> {

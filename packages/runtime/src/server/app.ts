@@ -8,6 +8,7 @@ import type { AuditTrail } from "../audit/audit-trail.js";
 import { registerApiKeyRoutes } from "../identity/api-key-routes.js";
 import type { ApiKeyService } from "../identity/api-key-service.js";
 import type { Authenticator } from "../identity/authenticator.js";
+import { type IdentityServices, registerIdentityRoutes } from "../identity/identity-routes.js";
 import type { RateLimits } from "../limits/rate-limits.js";
 import { registerSystemRoutes, type SystemRouteDependencies } from "../system/system-routes.js";
 import { registerCors } from "./cors.js";
@@ -25,6 +26,7 @@ export interface AppDependencies {
   authenticator: Authenticator;
   agents: AgentService;
   apiKeys: ApiKeyService;
+  identity: IdentityServices;
   audit: AuditTrail;
   limits: RateLimits;
   system: SystemRouteDependencies;
@@ -73,5 +75,6 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   registerAgentRoutes(context, deps.agents);
   registerApiKeyRoutes(context, deps.apiKeys);
   registerAuditRoutes(context, deps.audit);
+  registerIdentityRoutes(context, deps.identity);
   return app;
 }

@@ -10,6 +10,10 @@ const TARGET_TYPE_OF_TAG: Record<string, string> = {
   keys: "api_key",
   system: "system",
   audit: "audit",
+  users: "user",
+  roles: "role",
+  tenants: "tenant",
+  auth: "session",
 };
 
 /** The resource a request acted on: its path id, else the id it created. */
@@ -21,9 +25,18 @@ export function targetOf(
   const params = (request.params ?? {}) as Record<string, unknown>;
   const body = (request.body ?? {}) as Record<string, unknown>;
   const created = (output ?? {}) as Record<string, unknown>;
-  const id = [params.agent_id, params.key_id, created.agent_id, created.id, body.id].find(
-    (v) => typeof v === "string",
-  );
+  const id = [
+    params.agent_id,
+    params.key_id,
+    params.user_id,
+    params.role_name,
+    params.tenant_id,
+    created.agent_id,
+    created.id,
+    created.session_id,
+    body.id,
+    body.name,
+  ].find((v) => typeof v === "string");
   return { type: TARGET_TYPE_OF_TAG[route.tag] ?? route.tag, id: (id as string | undefined) ?? null };
 }
 

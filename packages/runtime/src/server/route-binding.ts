@@ -26,6 +26,8 @@ export interface HandlerInput<R extends RouteDefinition> {
   body: Parsed<R["body"]>;
   requestId: string;
   log: RequestLogger;
+  sourceIp: string;
+  userAgent: string;
 }
 
 type RouteOutput<R extends RouteDefinition> =
@@ -43,7 +45,7 @@ const failureMessages: Record<AuthenticationFailure, string> = {
   missing: "Missing credential: send the header `Authorization: Bearer <API key>`",
   malformed: "Malformed Authorization header: use `Authorization: Bearer <API key>`",
   invalid: "Invalid credential: the API key or token is not recognised",
-  revoked: "Invalid credential: this API key has been revoked",
+  revoked: "Invalid credential: this API key or session has been revoked",
   expired: "Credential expired: create a new API key or log in again",
 };
 
@@ -125,6 +127,8 @@ export function bindRoute<R extends RouteDefinition>(
           body: parsePart(route.body, request.body, "body"),
           requestId: request.id,
           log: new LazyChildLogger(log, { reqId: request.id }),
+          sourceIp: request.ip,
+          userAgent: request.headers["user-agent"] ?? "",
         } as unknown as HandlerInput<R>;
         const output = handler(input);
         return output instanceof Promise ? output.then(respond) : respond(output);
@@ -136,7 +140,11 @@ export function bindRoute<R extends RouteDefinition>(
           throw authenticationError(result.reason);
         }
         actor = actorOf(result.scope);
-        if (route.auth !== "public" && !scopeAllows(result.scope, route.auth)) {
+        if (
+          route.auth !== "public" &&
+          route.auth !== "authenticated" &&
+          !scopeAllows(result.scope, route.auth)
+        ) {
           throw new AppError("FORBIDDEN", `This credential lacks the ${route.auth} permission`, {
             required_permission: route.auth,
           });
@@ -156,7 +164,10 @@ export function bindRoute<R extends RouteDefinition>(
         );
       };
       try {
-        const outcome = andThen(limits.checkAddress(request.ip), () =>
+        const addressChecked = route.rateGroup
+          ? andThen(limits.checkAddress(request.ip), () => limits.checkGroup("auth", request.ip))
+          : limits.checkAddress(request.ip);
+        const outcome = andThen(addressChecked, () =>
           route.auth === "public"
             ? serve(undefined)
             : andThen(authenticator.authenticate(request.headers.authorization), authorize),
