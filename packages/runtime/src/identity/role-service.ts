@@ -131,15 +131,16 @@ export class RoleService {
     for (const row of await this.roles.list(scope.tenantId))
       custom.set(row.name, parseGrants(row.permissions));
     roleNames.forEach((name, index) => {
+      // A role list in the body is named entry by entry; an existing user's roles by the user.
+      const where = field.startsWith("body.") ? `${field}.${index}` : field;
       const builtIn = BuiltInRole.safeParse(name);
       const grants = builtIn.success ? BUILT_IN_ROLE_GRANTS[builtIn.data] : custom.get(name);
-      if (!grants)
-        throw fieldError("VALIDATION_FAILED", `${field}.${index}`, `no role "${name}" in this tenant`);
+      if (!grants) throw fieldError("VALIDATION_FAILED", where, `no role "${name}" in this tenant`);
       const withheld = [...grants].find((grant) => !mayGrant(scope.grants, grant));
       if (withheld)
         throw fieldError(
           "FORBIDDEN",
-          `${field}.${index}`,
+          where,
           `role "${name}" grants "${withheld}", which you do not hold yourself`,
         );
     });

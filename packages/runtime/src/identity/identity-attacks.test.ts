@@ -1,0 +1,284 @@
+import { generateKeyPairSync } from "node:crypto";
+import { buildPath, type ErrorBody, type RouteDefinition, routes } from "@symbiont/protocol";
+import { SignJWT } from "jose";
+import { beforeAll, describe, expect, it } from "vitest";
+import { databaseTargets } from "../../../../test/support/databases.js";
+import {
+  bearer,
+  createUser,
+  login,
+  PASSWORD,
+  signWithRuntimeKey,
+  userToken,
+} from "../../../../test/support/identity.js";
+import { sampleAgent, useTestRuntime } from "../../../../test/support/runtime.js";
+
+const allRoutes = Object.values(routes) as RouteDefinition[];
+const noAuth = { authorization: "" };
+const fields = (body: unknown) =>
+  (((body as ErrorBody).details as { issues?: { field: string }[] } | null)?.issues ?? []).map(
+    (i) => i.field,
+  );
+
+/** Tenant A's resources, as tenant B would name them; a valid body where the route takes one. */
+interface CrossTenantCase {
+  params: Record<string, string>;
+  body?: unknown;
+  /** 404 for the tenant's own resources; tenants themselves are the instance's, so 403. */
+  status: 404 | 403;
+}
+
+function crossTenantCases(a: { agent: string; key: string; user: string; role: string }) {
+  const cases: Record<string, CrossTenantCase> = {
+    getAgentStatus: { params: { agent_id: a.agent }, status: 404 },
+    getAgentMetrics: { params: { agent_id: a.agent }, status: 404 },
+    getAgentDefinition: { params: { agent_id: a.agent }, status: 404 },
+    updateAgent: { params: { agent_id: a.agent }, body: { description: "taken over" }, status: 404 },
+    deleteAgent: { params: { agent_id: a.agent }, status: 404 },
+    getApiKey: { params: { key_id: a.key }, status: 404 },
+    revokeApiKey: { params: { key_id: a.key }, status: 404 },
+    getUser: { params: { user_id: a.user }, status: 404 },
+    updateUser: { params: { user_id: a.user }, body: { password: "taken over, all of it" }, status: 404 },
+    deleteUser: { params: { user_id: a.user }, status: 404 },
+    getRole: { params: { role_name: a.role }, status: 404 },
+    updateRole: { params: { role_name: a.role }, body: { permissions: ["admin"] }, status: 404 },
+    deleteRole: { params: { role_name: a.role }, status: 404 },
+    getTenant: { params: { tenant_id: "default" }, status: 403 },
+    updateTenant: { params: { tenant_id: "default" }, body: { name: "taken over" }, status: 403 },
+  };
+  return cases;
+}
+
+for (const target of databaseTargets) {
+  describe.skipIf(!target.available)(`identity attacks on ${target.name}`, () => {
+    const server = useTestRuntime(target, { rateLimitAuthPerMinute: 0 });
+    let tenantA: { agent: string; key: string; user: string; role: string };
+    let tenantBAdmin: string;
+
+    beforeAll(async () => {
+      await server.call("POST", "/agents", { body: sampleAgent("a-agent") });
+      const key = await server.call("POST", "/keys", { body: { name: "a key", permissions: ["read"] } });
+      const role = await server.call("POST", "/roles", {
+        body: { name: "a-role", permissions: ["agents:read"] },
+      });
+      expect(role.status).toBe(201);
+      const user = await createUser(server, "a-user", ["a-role"]);
+      tenantA = { agent: "a-agent", key: (key.body as { id: string }).id, user: user.id, role: "a-role" };
+      const tenant = await server.call("POST", "/tenants", {
+        body: { id: "tenant-b", name: "Tenant B", admin: { username: "b-admin", password: PASSWORD } },
+      });
+      expect(tenant.status, tenant.text).toBe(201);
+      tenantBAdmin = (await login(server, "b-admin", { tenant: "tenant-b" })).access_token;
+    });
+
+    it("answers another tenant's ids with 404 on every route that takes an id", async () => {
+      const cases = crossTenantCases(tenantA);
+      const routesWithIds = allRoutes.filter((route) => route.params);
+      for (const route of routesWithIds) {
+        const attack = cases[route.id];
+        expect(attack, `add a cross-tenant case for route ${route.id}`).toBeDefined();
+        if (!attack) continue;
+        const response = await server.call(route.method, buildPath(route.path, attack.params), {
+          ...(attack.body ? { body: attack.body } : {}),
+          headers: bearer(tenantBAdmin),
+        });
+        expect(response.status, `${route.id}: ${response.text}`).toBe(attack.status);
+      }
+      // Nothing of tenant A changed, and tenant A still sees all of it.
+      expect((await server.call("GET", `/agents/${tenantA.agent}`)).status).toBe(200);
+      expect(
+        ((await server.call("GET", `/keys/${tenantA.key}`)).body as { revoked_at: unknown }).revoked_at,
+      ).toBeNull();
+      await login(server, "a-user");
+    });
+
+    it("lists only the caller's tenant", async () => {
+      const as = { headers: bearer(tenantBAdmin) };
+      expect((await server.call("GET", "/agents", as)).body).toEqual([]);
+      expect(((await server.call("GET", "/keys", as)).body as { keys: unknown[] }).keys).toEqual([]);
+      const users = (await server.call("GET", "/users", as)).body as { users: { username: string }[] };
+      expect(users.users.map((u) => u.username)).toEqual(["b-admin"]);
+      const roles = (await server.call("GET", "/roles", as)).body as { roles: { name: string }[] };
+      expect(roles.roles.map((r) => r.name)).not.toContain("a-role");
+      const audit = (await server.call("GET", "/audit", as)).body as { entries: { actor_name: string }[] };
+      expect(audit.entries.every((e) => e.actor_name === "b-admin")).toBe(true);
+      // The same username in another tenant is another user.
+      await createUser(server, "a-user", ["viewer"], { as: tenantBAdmin });
+    });
+
+    it("refuses tokens that are unsigned, forged, confused, mis-addressed, tampered or of the wrong type", async () => {
+      const tokens = await login(server, "a-user");
+      const [header, payload] = tokens.access_token.split(".") as [string, string, string];
+      const claims = JSON.parse(Buffer.from(payload, "base64url").toString("utf8"));
+      const kid = JSON.parse(Buffer.from(header, "base64url").toString("utf8")).kid as string;
+      const admin = { ...claims, roles: ["admin"], permissions: ["admin"] };
+      const encode = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("base64url");
+
+      const jwks = (await server.call("GET", "/auth/jwks.json")).body as { keys: Record<string, unknown>[] };
+      const publicJwk = jwks.keys.find((key) => key.kid === kid);
+      const stranger = generateKeyPairSync("ed25519").privateKey;
+      const now = Math.floor(Date.now() / 1000);
+
+      const attacks: Record<string, string> = {
+        "alg none": `${encode({ alg: "none", typ: "JWT" })}.${encode(admin)}.`,
+        "alg none, kid kept": `${encode({ alg: "none", kid })}.${encode(admin)}.`,
+        "HS256 keyed with the public JWK (algorithm confusion)": await new SignJWT(admin)
+          .setProtectedHeader({ alg: "HS256", kid })
+          .sign(new TextEncoder().encode(JSON.stringify(publicJwk))),
+        "HS256 keyed with the public key's x": await new SignJWT(admin)
+          .setProtectedHeader({ alg: "HS256", kid })
+          .sign(Buffer.from(String(publicJwk?.x), "base64url")),
+        "signed by a stranger's key under the real kid": await new SignJWT(admin)
+          .setProtectedHeader({ alg: "EdDSA", kid })
+          .sign(stranger),
+        "unknown kid": await new SignJWT(admin)
+          .setProtectedHeader({ alg: "EdDSA", kid: "made-up" })
+          .sign(stranger),
+        "claims swapped under the original signature": `${header}.${encode(admin)}.${tokens.access_token.split(".")[2]}`,
+        "wrong audience": await signWithRuntimeKey(server, { ...claims, aud: "someone-else" }),
+        "wrong issuer": await signWithRuntimeKey(server, { ...claims, iss: "evil" }),
+        "no type": await signWithRuntimeKey(server, { ...claims, type: undefined }),
+        "refresh token as access token": tokens.refresh_token,
+        "not yet valid": await signWithRuntimeKey(server, { ...claims, iat: now, nbf: now + 3600 }),
+      };
+      for (const [name, token] of Object.entries(attacks)) {
+        const response = await server.call("GET", "/agents", { headers: bearer(token) });
+        expect(response.status, name).toBe(401);
+        expect(response.text, name).not.toContain("expired");
+      }
+      // The genuine token still works.
+      expect((await server.call("GET", "/agents", { headers: bearer(tokens.access_token) })).status).toBe(
+        200,
+      );
+    });
+
+    it("stops a viewer on every mutating route", async () => {
+      const viewer = await userToken(server, "just-looking", ["viewer"]);
+      const mutating = allRoutes.filter(
+        (route) => route.method !== "GET" && route.auth !== "public" && route.auth !== "authenticated",
+      );
+      expect(mutating.length).toBeGreaterThan(10);
+      for (const route of mutating) {
+        const params = Object.fromEntries(
+          [...route.path.matchAll(/\{([a-z_]+)\}/g)].map((match) => [match[1] as string, "x"]),
+        );
+        const response = await server.call(route.method, buildPath(route.path, params), {
+          body: {},
+          headers: bearer(viewer),
+        });
+        expect(response.status, `${route.id}: ${response.text}`).toBe(403);
+      }
+    });
+
+    it("never lets a principal hand itself, or anyone, more than it holds", async () => {
+      const role = await server.call("POST", "/roles", {
+        body: {
+          name: "people-manager",
+          permissions: ["users:read", "users:manage", "roles:read", "roles:manage", "keys:write"],
+        },
+      });
+      expect(role.status).toBe(201);
+      const manager = await createUser(server, "manager", ["people-manager"]);
+      const token = (await login(server, "manager")).access_token;
+      const as = { headers: bearer(token) };
+
+      const selfAdmin = await server.call("PATCH", `/users/${manager.id}`, {
+        body: { roles: ["admin"] },
+        ...as,
+      });
+      expect(selfAdmin.status).toBe(403);
+      expect(fields(selfAdmin.body)).toEqual(["body.roles.0"]);
+      const adminRole = await server.call("POST", "/roles", {
+        body: { name: "sneaky", permissions: ["admin"] },
+        ...as,
+      });
+      expect(adminRole.status).toBe(403);
+      expect(fields(adminRole.body)).toEqual(["body.permissions.0"]);
+      const widen = await server.call("PATCH", "/roles/people-manager", {
+        body: { permissions: ["users:manage", "system:admin"] },
+        ...as,
+      });
+      expect(widen.status).toBe(403);
+      const adminKey = await server.call("POST", "/keys", {
+        body: { name: "k", permissions: ["admin"] },
+        ...as,
+      });
+      expect(adminKey.status).toBe(403);
+      const adminUser = await server.call("POST", "/users", {
+        body: { username: "puppet", password: PASSWORD, roles: ["admin"] },
+        ...as,
+      });
+      expect(adminUser.status).toBe(403);
+      // Taking over a stronger account by resetting its password.
+      const admin = await createUser(server, "real-admin", ["admin"]);
+      const takeover = await server.call("PATCH", `/users/${admin.id}`, {
+        body: { password: "my password now, thanks" },
+        ...as,
+      });
+      expect(takeover.status).toBe(403);
+      expect(fields(takeover.body)).toEqual(["params.user_id"]);
+      await login(server, "real-admin");
+
+      // An operator writes resources, but managing users is not writing.
+      const operator = await userToken(server, "op", ["operator"]);
+      const byOperator = await server.call("POST", "/users", {
+        body: { username: "op2", password: PASSWORD, roles: ["viewer"] },
+        headers: bearer(operator),
+      });
+      expect(byOperator.status).toBe(403);
+      // A tenant's admin is not the instance's.
+      const newTenant = await server.call("POST", "/tenants", {
+        body: { id: "tenant-c", name: "C" },
+        headers: bearer(tenantBAdmin),
+      });
+      expect(newTenant.status).toBe(403);
+      const rotate = await server.call("POST", "/auth/signing-keys/rotate", {
+        headers: bearer(tenantBAdmin),
+      });
+      expect(rotate.status).toBe(403);
+    });
+
+    it("names an edited login entry when the audit chain is verified", async () => {
+      await login(server, "a-user");
+      const entry = await server.runtime.store.db
+        .selectFrom("audit_log")
+        .select(["id", "seq"])
+        .where("tenant_id", "=", "default")
+        .where("action", "=", "login")
+        .orderBy("seq", "desc")
+        .executeTakeFirstOrThrow();
+      await server.runtime.store.db
+        .updateTable("audit_log")
+        .set({ outcome: "denied" })
+        .where("id", "=", entry.id)
+        .execute();
+      const verification = (await server.call("GET", "/audit/verify")).body as {
+        ok: boolean;
+        first_broken: { seq: number; id: string };
+      };
+      expect(verification.ok).toBe(false);
+      expect(verification.first_broken).toMatchObject({ seq: entry.seq, id: entry.id });
+    });
+  });
+
+  describe.skipIf(!target.available)(`login brute force on ${target.name}`, () => {
+    const server = useTestRuntime(target, { rateLimitAuthPerMinute: 5 });
+
+    it("limits logins per source address with 429, Retry-After and X-RateLimit headers", async () => {
+      const statuses: number[] = [];
+      let last: Awaited<ReturnType<typeof server.call>> | undefined;
+      for (let attempt = 0; attempt < 7; attempt++) {
+        last = await server.call("POST", "/auth/login", {
+          body: { username: `guess-${attempt}`, password: "hunter2hunter2" },
+          headers: noAuth,
+        });
+        statuses.push(last.status);
+      }
+      expect(statuses).toEqual([401, 401, 401, 401, 401, 429, 429]);
+      expect(Number(last?.headers.get("retry-after"))).toBeGreaterThan(0);
+      expect(last?.headers.get("x-ratelimit-limit")).toBe("5");
+      // Other routes keep their own budget.
+      expect((await server.call("GET", "/agents")).status).toBe(200);
+    });
+  });
+}
