@@ -14,6 +14,9 @@ const migrations: Record<string, Migration> = {
   "0004_users_and_sessions": usersAndSessions,
 };
 
+/** Every migration, in the order they apply. */
+export const MIGRATION_NAMES = Object.keys(migrations);
+
 const provider: MigrationProvider = { getMigrations: async () => migrations };
 
 /**

@@ -3,7 +3,7 @@ import { databaseTargets, type FreshDatabase } from "../../../../test/support/da
 import { loadConfig } from "../config/load.js";
 import { startRuntime } from "../runtime.js";
 import { openStore } from "./database.js";
-import { migrateToLatest } from "./migrate.js";
+import { MIGRATION_NAMES, migrateToLatest } from "./migrate.js";
 
 const configFor = (database: FreshDatabase) =>
   loadConfig({
@@ -25,10 +25,13 @@ for (const target of databaseTargets) {
       const fresh = await target.create();
       const store = await openStore({ dataDir: fresh.dataDir, databaseUrl: fresh.databaseUrl });
       try {
-        expect(await migrateToLatest(store.db, store.dialect)).toEqual([
+        const applied = await migrateToLatest(store.db, store.dialect);
+        expect(applied).toEqual(MIGRATION_NAMES);
+        expect(applied.slice(0, 4)).toEqual([
           "0001_initial",
           "0002_api_key_scopes",
           "0003_audit_log",
+          "0004_users_and_sessions",
         ]);
         expect(await migrateToLatest(store.db, store.dialect)).toEqual([]);
       } finally {
