@@ -8,8 +8,12 @@ import {
 } from "./options.js";
 import { AgentsResource } from "./resources/agents.js";
 import { AuditResource } from "./resources/audit.js";
+import { AuthResource } from "./resources/auth.js";
 import { KeysResource } from "./resources/keys.js";
+import { RolesResource } from "./resources/roles.js";
 import { SystemResource } from "./resources/system.js";
+import { TenantsResource } from "./resources/tenants.js";
+import { UsersResource } from "./resources/users.js";
 import { Transport } from "./transport.js";
 import type { HealthResponse, ReadinessResponse } from "./types.js";
 
@@ -30,16 +34,24 @@ const DEFAULT_POLL_INTERVAL_MS = 250;
 export class SymbiontClient {
   readonly agents: AgentsResource;
   readonly audit: AuditResource;
+  readonly auth: AuthResource;
   readonly keys: KeysResource;
+  readonly roles: RolesResource;
   readonly system: SystemResource;
+  readonly tenants: TenantsResource;
+  readonly users: UsersResource;
   readonly #transport: Transport;
 
   constructor(options: ClientOptions = {}, internals: ClientInternals = {}) {
     this.#transport = new Transport(resolveOptions(options, internals));
     this.agents = new AgentsResource(this.#transport);
     this.audit = new AuditResource(this.#transport);
+    this.auth = new AuthResource(this.#transport);
     this.keys = new KeysResource(this.#transport);
+    this.roles = new RolesResource(this.#transport);
     this.system = new SystemResource(this.#transport);
+    this.tenants = new TenantsResource(this.#transport);
+    this.users = new UsersResource(this.#transport);
   }
 
   get baseUrl(): string {

@@ -22,11 +22,16 @@ export {
   DEFAULT_TIMEOUT_MS,
   type FetchLike,
   type RequestOptions,
+  type SessionTokens,
 } from "./options.js";
 export type { Page } from "./pagination.js";
 export { SDK_VERSION } from "./platform.js";
 export type { AgentsResource } from "./resources/agents.js";
 export type { AuditResource } from "./resources/audit.js";
+export type { AuthResource, LoginRequest } from "./resources/auth.js";
 export type { KeysResource } from "./resources/keys.js";
+export type { RolesResource } from "./resources/roles.js";
 export type { SystemResource } from "./resources/system.js";
+export type { TenantsResource } from "./resources/tenants.js";
+export type { UsersResource } from "./resources/users.js";
 export type * from "./types.js";

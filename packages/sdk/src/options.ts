@@ -9,6 +9,13 @@ export type FetchLike = (url: string, init: RequestInit) => Promise<Response>;
 export interface ClientOptions {
   /** Bearer credential. Falls back to SYMBIONT_API_KEY; without one only health and ready answer. */
   apiKey?: string;
+  /**
+   * A refresh token from an earlier login. With one, a 401 is answered by refreshing the session
+   * once and repeating the request; `apiKey` then holds the access token.
+   */
+  refreshToken?: string;
+  /** Called with the new tokens after every login and refresh, e.g. to store them. */
+  onTokens?: (tokens: SessionTokens) => void;
   /** The API base, e.g. `https://symbiont.example.com/api/v1`. Falls back to SYMBIONT_BASE_URL. */
   baseUrl?: string;
   /** Milliseconds each attempt may take, body included. Falls back to SYMBIONT_TIMEOUT. */
@@ -41,8 +48,20 @@ export interface ClientInternals {
   retry?: Partial<RetryTiming>;
 }
 
+/** The tokens of a login session as the SDK keeps them. */
+export interface SessionTokens {
+  accessToken: string;
+  refreshToken: string;
+  /** Epoch milliseconds when the access token expires. */
+  accessExpiresAt: number;
+  refreshExpiresAt: number;
+  sessionId: string;
+}
+
 export interface ResolvedOptions {
   apiKey: string | undefined;
+  refreshToken: string | undefined;
+  onTokens: ((tokens: SessionTokens) => void) | undefined;
   baseUrl: string;
   timeout: number;
   maxRetries: number;
@@ -88,6 +107,8 @@ export function resolveOptions(options: ClientOptions, internals: ClientInternal
 
   return {
     apiKey,
+    refreshToken: nonEmpty(options.refreshToken),
+    onTokens: options.onTokens,
     baseUrl,
     timeout,
     maxRetries,

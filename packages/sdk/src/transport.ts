@@ -8,6 +8,7 @@ import {
   type RouteQuery,
   type RouteResponse,
   routes,
+  type TokenResponse,
 } from "@symbiont/protocol";
 import {
   ApiError,
@@ -17,7 +18,13 @@ import {
   SymbiontError,
   TimeoutError,
 } from "./errors.js";
-import { type RequestOptions, type ResolvedOptions, validateMaxRetries, validateTimeout } from "./options.js";
+import {
+  type RequestOptions,
+  type ResolvedOptions,
+  type SessionTokens,
+  validateMaxRetries,
+  validateTimeout,
+} from "./options.js";
 import { nodeProcess, USER_AGENT } from "./platform.js";
 import { isRetryableStatus, parseRetryAfter, retryDelay } from "./retry.js";
 
@@ -30,6 +37,8 @@ export interface RequestSpec {
   query?: Record<string, QueryValue>;
   /** Sent as JSON when present. */
   body?: unknown;
+  /** False for the calls that trade credentials themselves (login, refresh): no refresh on 401. */
+  refreshOnUnauthorized?: boolean;
 }
 
 type Part<K extends string, T> = [T] extends [never] ? { [P in K]?: undefined } : { [P in K]: T };
@@ -47,14 +56,57 @@ type Attempt<T> = { ok: true; value: T } | { ok: false; error: SymbiontError; re
 /** fetch plus what every call needs: headers, JSON, per-attempt timeouts, typed errors and retries. */
 export class Transport {
   readonly #config: ResolvedOptions;
+  /** The bearer credential: an API key, or a session's access token. */
+  #bearer: string | undefined;
+  #refreshToken: string | undefined;
+  /** One refresh at a time: concurrent 401s wait for the same one rather than spend the token twice. */
+  #refreshing: Promise<void> | undefined;
 
   constructor(config: ResolvedOptions) {
     this.#config = config;
+    this.#bearer = config.apiKey;
+    this.#refreshToken = config.refreshToken;
   }
 
-  get config(): Omit<ResolvedOptions, "apiKey"> {
-    const { apiKey: _secret, ...visible } = this.#config;
+  get config(): Omit<ResolvedOptions, "apiKey" | "refreshToken" | "onTokens"> {
+    const { apiKey: _secret, refreshToken: _refresh, onTokens: _callback, ...visible } = this.#config;
     return visible;
+  }
+
+  get hasRefreshToken(): boolean {
+    return this.#refreshToken !== undefined;
+  }
+
+  /** Uses a bearer credential from now on; a session's refresh token, when given, renews it. */
+  useCredential(bearer: string | undefined, refreshToken?: string): void {
+    this.#bearer = bearer;
+    this.#refreshToken = refreshToken;
+  }
+
+  /** Takes the tokens of a login or refresh and tells whoever stores them. */
+  useSession(tokens: SessionTokens): void {
+    this.useCredential(tokens.accessToken, tokens.refreshToken);
+    this.#config.onTokens?.(tokens);
+  }
+
+  /** Trades the refresh token for new tokens (single-flight), and uses them. */
+  async refreshSession(options: RequestOptions = {}): Promise<SessionTokens> {
+    const refreshToken = this.#refreshToken;
+    if (refreshToken === undefined) {
+      throw new SymbiontError("No refresh token: log in first (client.auth.login) or pass refreshToken");
+    }
+    const response = await this.request<TokenResponse>(
+      {
+        method: "POST",
+        path: routes.refreshSession.path,
+        body: { refresh_token: refreshToken },
+        refreshOnUnauthorized: false,
+      },
+      { ...options, maxRetries: 0 },
+    );
+    const tokens = sessionTokensOf(response);
+    this.useSession(tokens);
+    return tokens;
   }
 
   /** Calls a route of the protocol's table; the types of its input and answer come from there. */
@@ -71,6 +123,8 @@ export class Transport {
         path: buildPath(route.path, params),
         query: input.query as Record<string, QueryValue> | undefined,
         body: input.body,
+        // Public routes (login, refresh) take no bearer, so a 401 there is about what they were sent.
+        refreshOnUnauthorized: route.auth !== "public",
       },
       options,
     );
@@ -92,10 +146,35 @@ export class Transport {
       ...(spec.body === undefined ? {} : { body: JSON.stringify(spec.body) }),
     };
 
+    let refreshed = false;
     for (let retry = 0; ; retry += 1) {
       if (options.signal?.aborted) throw this.#aborted(spec, options.signal);
       const attempt = await this.#attempt<T>(spec, url, init, timeout, options.signal);
       if (attempt.ok) return attempt.value;
+      // An expired or revoked access token: renew the session once and repeat. A 401 means the
+      // server did nothing, so repeating even a POST cannot apply it twice.
+      if (
+        !refreshed &&
+        attempt.error instanceof ApiError &&
+        attempt.error.status === 401 &&
+        spec.refreshOnUnauthorized !== false &&
+        this.#refreshToken !== undefined
+      ) {
+        refreshed = true;
+        const sentWith = this.#bearer;
+        // A failed refresh throws its own error: the session is over, which says more than the 401.
+        this.#refreshing ??= this.refreshSession({ signal: options.signal, timeout }).then(() => undefined);
+        try {
+          await this.#refreshing;
+        } finally {
+          this.#refreshing = undefined;
+        }
+        if (this.#bearer !== sentWith) {
+          init.headers = this.#headers(spec, options.headers);
+          retry -= 1;
+          continue;
+        }
+      }
       if (!isRetryable(attempt.error) || retry >= retries) throw attempt.error;
       const delay = retryDelay(retry, attempt.retryAfter, this.#config.retry);
       try {
@@ -167,7 +246,7 @@ export class Transport {
       statusText: response.statusText,
       text,
       retryAfter,
-      authenticated: this.#config.apiKey !== undefined,
+      authenticated: this.#bearer !== undefined,
       redact: (value) => this.#redact(value),
     });
     return { ok: false, error, retryAfter };
@@ -199,7 +278,7 @@ export class Transport {
     const headers = new Headers({ Accept: "application/json" });
     // Browsers forbid setting User-Agent; only Node gets one.
     if (nodeProcess()) headers.set("User-Agent", USER_AGENT);
-    if (this.#config.apiKey !== undefined) headers.set("Authorization", `Bearer ${this.#config.apiKey}`);
+    if (this.#bearer !== undefined) headers.set("Authorization", `Bearer ${this.#bearer}`);
     if (spec.body !== undefined) headers.set("Content-Type", "application/json");
     for (const [name, value] of Object.entries({ ...this.#config.headers, ...perRequest })) {
       headers.set(name, value);
@@ -221,8 +300,11 @@ export class Transport {
 
   /** Servers echo what they were sent; an error message must never carry the credential onwards. */
   #redact(text: string): string {
-    const secret = this.#config.apiKey;
-    return secret ? text.split(secret).join("[redacted]") : text;
+    let redacted = text;
+    for (const secret of [this.#bearer, this.#refreshToken, this.#config.apiKey]) {
+      if (secret) redacted = redacted.split(secret).join("[redacted]");
+    }
+    return redacted;
   }
 }
 
@@ -237,4 +319,15 @@ function networkReason(error: unknown): string {
   if (typeof cause?.code === "string") return cause.code;
   if (typeof cause?.message === "string") return cause.message;
   return error instanceof Error ? error.message : String(error);
+}
+
+/** The server's token answer in the SDK's shape, with expiries as epoch milliseconds. */
+export function sessionTokensOf(response: TokenResponse, now = Date.now()): SessionTokens {
+  return {
+    accessToken: response.access_token,
+    refreshToken: response.refresh_token,
+    accessExpiresAt: now + response.expires_in * 1000,
+    refreshExpiresAt: now + response.refresh_expires_in * 1000,
+    sessionId: response.session_id,
+  };
 }

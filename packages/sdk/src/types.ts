@@ -23,9 +23,17 @@ export type {
   FieldIssue,
   Grant,
   HealthResponse,
+  JsonWebKeySet,
+  MeResponse,
   Permission,
   ReadinessResponse,
+  RoleInfo,
   SystemMetrics,
+  TenantInfo,
+  TokenResponse,
+  TotpConfirmResponse,
+  TotpEnrollResponse,
+  UserInfo,
 } from "@symbiont/protocol";
 
 export type AgentDeletedResponse = RouteResponse<"deleteAgent">;
