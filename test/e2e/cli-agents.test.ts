@@ -116,7 +116,7 @@ describe("symbiont agents", () => {
       cwd: tempDir(),
     });
     expect(none.code).toBe(4);
-    expect(none.stderr).toContain("No API key given");
+    expect(none.stderr).toContain("Not logged in");
   });
 
   it("says how to start the runtime when it cannot be reached, with exit code 3", async () => {

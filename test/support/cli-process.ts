@@ -1,5 +1,10 @@
 import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+
+const isolatedConfigDir = mkdtempSync(join(tmpdir(), "symbiont-cli-config-"));
 
 export const CLI_BIN = fileURLToPath(new URL("../../packages/cli/bin/symbiont.js", import.meta.url));
 
@@ -24,13 +29,20 @@ export interface CliProcess {
 /** The real `symbiont` binary from dist, as a user runs it. */
 export function spawnCli(
   args: string[],
-  options: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+  options: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string } = {},
 ): CliProcess {
   const child = spawn(process.execPath, [CLI_BIN, ...args], {
     cwd: options.cwd,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...options.env },
-    stdio: ["ignore", "pipe", "pipe"],
+    // Stored login sessions go to a directory of the test's, never the developer's own.
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      SYMBIONT_CONFIG_DIR: isolatedConfigDir,
+      ...options.env,
+    },
+    stdio: [options.input === undefined ? "ignore" : "pipe", "pipe", "pipe"],
   });
+  if (options.input !== undefined) child.stdin?.end(options.input);
   let out = "";
   let err = "";
   child.stdout?.on("data", (chunk: Buffer) => {
@@ -70,7 +82,7 @@ export function spawnCli(
 /** Runs a short CLI command to completion. */
 export async function runCli(
   args: string[],
-  options: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+  options: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string } = {},
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const cli = spawnCli(args, options);
   const { code } = await cli.exited;

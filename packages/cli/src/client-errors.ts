@@ -11,7 +11,7 @@ import {
   TimeoutError,
   ValidationError,
 } from "@symbiont/sdk";
-import { apiBaseUrl, type GlobalOptions } from "./client.js";
+import { apiBaseUrl, type GlobalOptions, usesStoredSession } from "./client.js";
 import { CliError, ExitCode } from "./exit-codes.js";
 
 function targetUrl(options: GlobalOptions): string {
@@ -52,6 +52,12 @@ export function describeClientError(error: unknown, options: GlobalOptions): Cli
       ExitCode.unreachable,
     );
   }
+  if (error instanceof AuthenticationError && usesStoredSession(options)) {
+    return new CliError(
+      `Your login session with ${url} has ended (logged out, expired or revoked). Run \`symbiont login\` again.`,
+      ExitCode.unauthenticated,
+    );
+  }
   if (error instanceof AuthenticationExpiredError) {
     return new CliError(
       "Your API key has expired. Create a new one and set SYMBIONT_API_KEY.",
@@ -63,13 +69,13 @@ export function describeClientError(error: unknown, options: GlobalOptions): Cli
     return new CliError(
       hasKey
         ? `The runtime at ${url} refused the API key. Check SYMBIONT_API_KEY (or --api-key): it must be a key of this runtime.`
-        : "No API key given. Set SYMBIONT_API_KEY to the admin key `symbiont up` printed on its first start (or pass --api-key).",
+        : "Not logged in. Run `symbiont login`, or set SYMBIONT_API_KEY to an API key (`symbiont up` prints the admin key on its first start).",
       ExitCode.unauthenticated,
     );
   }
   if (error instanceof PermissionDeniedError) {
     return new CliError(
-      `Not allowed: ${error.message}. Use a key with that permission.`,
+      `Not allowed: ${error.message}. Use a credential with that permission.`,
       ExitCode.unauthenticated,
     );
   }

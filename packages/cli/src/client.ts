@@ -1,4 +1,5 @@
-import { SymbiontClient } from "@symbiont/sdk";
+import { DEFAULT_BASE_URL, SymbiontClient } from "@symbiont/sdk";
+import { loadSession, saveSession } from "./credentials.js";
 import { CliError, ExitCode } from "./exit-codes.js";
 
 export interface GlobalOptions {
@@ -33,10 +34,37 @@ export function clientFrom(options: GlobalOptions): SymbiontClient {
       );
     }
   }
-  const url = options.url ?? process.env.SYMBIONT_BASE_URL;
+  const apiUrl = targetApiUrl(options);
+  const apiKey = options.apiKey ?? process.env.SYMBIONT_API_KEY;
+  // An API key wins; without one, the session `symbiont login` stored for this runtime, whose
+  // refreshed tokens are written back so the next command starts from them.
+  const session = apiKey ? undefined : loadSession(apiUrl);
   return new SymbiontClient({
-    ...(url ? { baseUrl: apiBaseUrl(url) } : {}),
-    ...(options.apiKey ? { apiKey: options.apiKey } : {}),
+    baseUrl: apiUrl,
+    ...(apiKey ? { apiKey } : {}),
+    ...(session
+      ? {
+          apiKey: session.accessToken,
+          refreshToken: session.refreshToken,
+          onTokens: (tokens) => saveSession(apiUrl, { ...session, ...tokens }),
+        }
+      : {}),
     ...(timeout ? { timeout } : {}),
   });
+}
+
+/** The API URL a command talks to: --url, SYMBIONT_BASE_URL, or the SDK's default. */
+export function targetApiUrl(options: GlobalOptions): string {
+  const url = options.url ?? process.env.SYMBIONT_BASE_URL;
+  return url ? apiBaseUrl(url) : DEFAULT_BASE_URL;
+}
+
+/** Whether a command would act with a stored login session rather than an API key. */
+export function usesStoredSession(options: GlobalOptions): boolean {
+  if (options.apiKey ?? process.env.SYMBIONT_API_KEY) return false;
+  try {
+    return loadSession(targetApiUrl(options)) !== undefined;
+  } catch {
+    return false;
+  }
 }

@@ -2,8 +2,12 @@ import { Command, CommanderError } from "commander";
 import { describeClientError } from "./client-errors.js";
 import { registerAgentCommands } from "./commands/agents.js";
 import { registerAuditCommands } from "./commands/audit.js";
+import { registerAuthCommands } from "./commands/auth.js";
 import { registerKeyCommands } from "./commands/keys.js";
+import { registerRoleCommands } from "./commands/roles.js";
+import { registerTenantCommands } from "./commands/tenants.js";
 import { registerUpCommand } from "./commands/up.js";
+import { registerUserCommands } from "./commands/users.js";
 import { CliError, ExitCode } from "./exit-codes.js";
 import { createOutput } from "./output.js";
 import { CLI_VERSION } from "./version.js";
@@ -17,7 +21,7 @@ export function buildProgram(): Command {
     .option("--url <url>", "runtime API base URL (SYMBIONT_BASE_URL; default http://localhost:8080/api/v1)")
     .option(
       "--api-key <key>",
-      "API key (SYMBIONT_API_KEY; prefer the variable: flags end up in shell history)",
+      "API key (SYMBIONT_API_KEY; prefer the variable: flags end up in shell history). Without one, the session of `symbiont login`",
     )
     .option("--timeout <ms>", "per-request timeout in milliseconds (SYMBIONT_TIMEOUT)")
     .option("--json", "print machine-readable JSON instead of text")
@@ -30,13 +34,19 @@ Quick start:
   export SYMBIONT_API_KEY=sym_...      # terminal 2
   symbiont agents create helper --model llama3.2 --system-prompt "You help."
   symbiont agents list
+  symbiont users create alice --role operator
+  symbiont login -u alice              # then commands act as alice when no API key is set
 
 Every command takes --json. Exit codes: 0 ok, 1 failure, 2 usage, 3 runtime unreachable,
 4 not authenticated, 5 not found, 6 conflict.`,
     );
   registerUpCommand(program);
   registerAgentCommands(program);
+  registerAuthCommands(program);
   registerKeyCommands(program);
+  registerUserCommands(program);
+  registerRoleCommands(program);
+  registerTenantCommands(program);
   registerAuditCommands(program);
   return program;
 }
