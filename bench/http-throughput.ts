@@ -127,6 +127,19 @@ async function accessToken(): Promise<string> {
     .sign(new TextEncoder().encode(BENCH_JWT_SECRET));
 }
 
+/** A user logged in through the runtime's own login: its EdDSA access token. */
+async function sessionToken(apiUrl: string, key: string): Promise<string> {
+  const headers = { authorization: `Bearer ${key}`, "content-type": "application/json" };
+  const user = { username: "bench-user", password: "bench user passphrase", roles: ["operator"] };
+  await expectJson(`${apiUrl}/users`, { method: "POST", headers, body: JSON.stringify(user) }, 201);
+  const tokens = (await expectJson(
+    `${apiUrl}/auth/login`,
+    { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(user) },
+    200,
+  )) as { access_token: string };
+  return tokens.access_token;
+}
+
 async function seedAgents(apiUrl: string, key: string): Promise<void> {
   const headers = { authorization: `Bearer ${key}`, "content-type": "application/json" };
   for (let i = 0; i < AGENT_COUNT; i++) {
@@ -181,17 +194,24 @@ export async function runHttpThroughput(settings: LoadSettings) {
         headers: { authorization: `Bearer ${await accessToken()}` },
         pid: runtime.pid,
       },
+      agentsSession: {
+        label: "runtime GET /agents (session token)",
+        url: `${apiUrl}/agents`,
+        headers: { authorization: `Bearer ${await sessionToken(apiUrl, key)}` },
+        pid: runtime.pid,
+      },
       health: { label: "runtime GET /health", url: `${apiUrl}/health`, headers: {}, pid: runtime.pid },
     } satisfies Record<string, Target>;
     const runs: Record<keyof typeof targets, RunFigures[]> = {
       baseline: [],
       agents: [],
       agentsJwt: [],
+      agentsSession: [],
       health: [],
     };
     for (let i = 1; i <= settings.rounds; i++) {
       log(`http: round ${i}/${settings.rounds}`);
-      for (const name of ["baseline", "agents", "agentsJwt", "health"] as const) {
+      for (const name of ["baseline", "agents", "agentsJwt", "agentsSession", "health"] as const) {
         runs[name].push(await measure(targets[name], settings));
       }
     }
@@ -199,6 +219,7 @@ export async function runHttpThroughput(settings: LoadSettings) {
     const baseline = { endpoint: "GET / on bare Fastify (logger off)", ...aggregate(runs.baseline) };
     const agents = aggregate(runs.agents);
     const agentsJwt = aggregate(runs.agentsJwt);
+    const agentsSession = aggregate(runs.agentsSession);
     const health = aggregate(runs.health);
     const overhead = (authenticated: { server_cpu_us_per_req: number | null }) =>
       authenticated.server_cpu_us_per_req === null || health.server_cpu_us_per_req === null
@@ -233,13 +254,18 @@ export async function runHttpThroughput(settings: LoadSettings) {
         runtime: {
           api_key: { endpoint: "GET /api/v1/agents with an API key", ...agents },
           jwt: { endpoint: "GET /api/v1/agents with an HS256 access token", ...agentsJwt },
+          session: {
+            endpoint: "GET /api/v1/agents with the runtime's own EdDSA access token (login session)",
+            ...agentsSession,
+          },
         },
         baseline: { endpoint: "GET /api/v1/health on the same runtime (no auth, no DB)", ...health },
         api_key_us_per_req: overhead(agents),
         jwt_us_per_req: overhead(agentsJwt),
+        session_us_per_req: overhead(agentsSession),
         target: null,
         meets_target: null,
-        note: "server CPU per request of the authenticated route minus the unauthenticated one: authentication plus the (cached) list",
+        note: "server CPU per request of the authenticated route minus the unauthenticated one: authentication plus the (cached) list; a session token also checks that its session is live",
         load,
       },
       {
