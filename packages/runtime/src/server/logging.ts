@@ -20,6 +20,15 @@ export const REDACTED_PATHS = [
   "*.secret",
   "databaseUrl",
   "*.databaseUrl",
+  ...[
+    "access_token",
+    "refresh_token",
+    "current_password",
+    "new_password",
+    "totp_code",
+    "recovery_code",
+    "recovery_codes",
+  ].flatMap((key) => [key, `*.${key}`]),
 ];
 
 const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
