@@ -53,6 +53,18 @@ export class ApiKeyRepository {
       .executeTakeFirst();
   }
 
+  /** Revokes every live key a principal created; answers how many. */
+  async revokeCreatedBy(tenantId: string, principalId: string, at: string): Promise<number> {
+    const result = await this.db
+      .updateTable("api_keys")
+      .set({ revoked_at: at })
+      .where("tenant_id", "=", tenantId)
+      .where("created_by", "=", principalId)
+      .where("revoked_at", "is", null)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows);
+  }
+
   /** Marks the key revoked unless it is already; answers the row as it now is. */
   async revoke(scope: Scope, id: string, at: string): Promise<ApiKeyRow | undefined> {
     await this.db

@@ -3,6 +3,7 @@ import type { Config } from "../config/schema.js";
 import type { Store } from "../store/database.js";
 import { AccessTokenAuthenticator } from "./access-token-authenticator.js";
 import { AccountService } from "./account-service.js";
+import { ApiKeyRepository } from "./api-key-repository.js";
 import type { IdentityServices } from "./identity-routes.js";
 import { RoleRepository } from "./role-repository.js";
 import { RoleService } from "./role-service.js";
@@ -46,7 +47,7 @@ export async function openIdentity(
     services: {
       sessions: new SessionService(store, users, tenants, roles, sessions, tokens, audit, settings),
       account: new AccountService(users, sessions),
-      users: new UserService(users, roles, sessions),
+      users: new UserService(users, roles, sessions, new ApiKeyRepository(store.db)),
       roles,
       tenants: new TenantService(store, tenants, users),
       signingKeys,

@@ -346,10 +346,10 @@ for (const target of databaseTargets) {
       );
     });
 
-    it("ends a user's sessions when an admin changes its roles or disables it", async () => {
+    it("ends a user's sessions when an admin changes its roles or disables it, and its keys when disabled", async () => {
       const user = await createUser(server, "demoted", ["operator"]);
       const tokens = await login(server, "demoted");
-      await server.call("PATCH", `/users/${user.id}`, { body: { roles: ["viewer"] } });
+      await server.call("PATCH", `/users/${user.id}`, { body: { roles: ["user"] } });
       expect((await server.call("GET", "/auth/me", { headers: bearer(tokens.access_token) })).status).toBe(
         401,
       );
@@ -357,9 +357,18 @@ for (const target of databaseTargets) {
       const me = MeResponse.parse(
         (await server.call("GET", "/auth/me", { headers: bearer(fresh.access_token) })).body,
       );
-      expect(me.permissions).toEqual(["read"]);
+      expect(me.permissions).toEqual(["execute", "read", "write"]);
 
+      const key = await server.call("POST", "/keys", {
+        body: { name: "demoted's key", permissions: ["read"] },
+        headers: bearer(fresh.access_token),
+      });
+      expect(key.status).toBe(201);
+      const keySecret = (key.body as { key: string }).key;
+      expect((await server.call("GET", "/agents", { headers: bearer(keySecret) })).status).toBe(200);
       await server.call("PATCH", `/users/${user.id}`, { body: { disabled: true } });
+      // The keys it made stop with it.
+      expect((await server.call("GET", "/agents", { headers: bearer(keySecret) })).status).toBe(401);
       expect((await server.call("GET", "/auth/me", { headers: bearer(fresh.access_token) })).status).toBe(
         401,
       );

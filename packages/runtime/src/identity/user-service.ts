@@ -3,6 +3,7 @@ import type { UserCreateRequest, UserInfo, UserUpdateRequest } from "@symbiont/p
 import type { Kysely } from "kysely";
 import { conflict, fieldError, notFound } from "../server/app-error.js";
 import type { Database } from "../store/schema.js";
+import type { ApiKeyRepository } from "./api-key-repository.js";
 import { hashPassword, passwordPolicyProblem } from "./passwords.js";
 import type { RoleService } from "./role-service.js";
 import type { Scope } from "./scope.js";
@@ -49,6 +50,7 @@ export class UserService {
     private readonly users: UserRepository,
     private readonly roles: RoleService,
     private readonly sessions: SessionRepository,
+    private readonly keys: ApiKeyRepository,
     private readonly now: () => Date = () => new Date(),
   ) {}
 
@@ -99,6 +101,9 @@ export class UserService {
     if (request.roles != null || request.password != null || request.disabled === true) {
       await this.sessions.revokeUserSessions(scope.tenantId, id, "user_changed", patch.updated_at as string);
     }
+    // A disabled user's keys stop with it: they would otherwise keep acting in its name.
+    if (request.disabled === true)
+      await this.keys.revokeCreatedBy(scope.tenantId, `user:${id}`, patch.updated_at as string);
     return userInfoOf(row, this.now().getTime());
   }
 
@@ -106,7 +111,9 @@ export class UserService {
     const existing = await this.find(scope, id);
     await this.roles.checkAssignable(scope, JSON.parse(existing.roles) as string[], "params.user_id");
     if (scope.user?.id === id) throw conflict("You cannot delete yourself");
-    await this.sessions.revokeUserSessions(scope.tenantId, id, "user_deleted", this.now().toISOString());
+    const at = this.now().toISOString();
+    await this.sessions.revokeUserSessions(scope.tenantId, id, "user_deleted", at);
+    await this.keys.revokeCreatedBy(scope.tenantId, `user:${id}`, at);
     if (!(await this.users.delete(scope.tenantId, id))) throw notFound(`User "${id}"`);
     return { deleted: true, id };
   }
