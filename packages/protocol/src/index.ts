@@ -6,6 +6,8 @@ export * from "./lists.js";
 export * from "./openapi.js";
 export * from "./permissions.js";
 export * from "./routes.js";
+export * from "./secret-routes.js";
+export * from "./secrets.js";
 export * from "./system.js";
 export * from "./text.js";
 

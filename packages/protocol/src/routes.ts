@@ -22,6 +22,7 @@ import {
 } from "./keys.js";
 import { AgentIdList } from "./lists.js";
 import type { Permission } from "./permissions.js";
+import { secretRoutes } from "./secret-routes.js";
 import { ConfigReloadResponse, HealthResponse, ReadinessResponse, SystemMetrics } from "./system.js";
 
 export type HttpMethod = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
@@ -48,7 +49,7 @@ export interface RouteDefinition {
   readonly successStatus?: number;
 }
 
-function route<const R extends RouteDefinition>(definition: R): R {
+export function route<const R extends RouteDefinition>(definition: R): R {
   return definition;
 }
 
@@ -247,6 +248,7 @@ export const routes = {
     contract: false,
     response: AuditVerification,
   }),
+  ...secretRoutes,
 } as const;
 
 export type Routes = typeof routes;

@@ -9,3 +9,4 @@ export { CONFIG_KEYS, type Config, ConfigSchema, envNameOf, RELOADABLE_KEYS } fr
 export { type Runtime, type StartOptions, startRuntime } from "./runtime.js";
 export { MigrationError } from "./store/migrate.js";
 export { RUNTIME_VERSION } from "./version.js";
+export { isSecretReference, SecretReferenceError, SecretResolver, type SecretUse } from "./secrets/secret-resolver.js";

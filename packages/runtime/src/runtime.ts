@@ -23,6 +23,8 @@ import { AppError } from "./server/app-error.js";
 import { createLogger } from "./server/logging.js";
 import { openStore, type Store } from "./store/database.js";
 import { migrateToLatest } from "./store/migrate.js";
+import { openSecrets } from "./secrets/open-secrets.js";
+import type { SecretResolver } from "./secrets/secret-resolver.js";
 import { RUNTIME_VERSION } from "./version.js";
 
 export interface Runtime {
@@ -35,6 +37,8 @@ export interface Runtime {
   readonly firstAdminKey: string | undefined;
   readonly store: Store;
   readonly app: FastifyInstance;
+  /** Resolves `secret://` and `vault://` references at the moment of use, audited. */
+  readonly secrets: SecretResolver;
   /** The runtime's structured logger (pino); its level follows reloads. */
   readonly log: Logger;
   config(): Config;
@@ -99,6 +103,8 @@ export async function startRuntime(initial: Config, options: StartOptions = {}):
     const firstAdminKey = config.apiKey ? undefined : await createFirstAdminKey(apiKeys);
     const agentRepository = new AgentRepository(store.db, store.changeVersion);
     const agents = new AgentService(agentRepository);
+    const audit = new AuditTrail(new AuditRepository(store));
+    const secrets = await openSecrets(store, () => config, log, audit);
 
     const reload = async (): Promise<ConfigReloadResponse> => {
       if (!options.loadConfig) return { reloaded: false, applied: [], requires_restart: [] };
@@ -135,7 +141,8 @@ export async function startRuntime(initial: Config, options: StartOptions = {}):
       ),
       agents,
       apiKeys: new ApiKeyService(apiKeys),
-      audit: new AuditTrail(new AuditRepository(store)),
+      audit,
+      secrets: secrets.service,
       limits,
       system: {
         version: RUNTIME_VERSION,
@@ -145,7 +152,10 @@ export async function startRuntime(initial: Config, options: StartOptions = {}):
           startedAt,
           dataDir: config.dataDir,
           cpu,
-          counts: { agents: (scope) => agentRepository.countByState(scope) },
+          counts: {
+            agents: (scope) => agentRepository.countByState(scope),
+            secrets: (scope) => secrets.service.countByTenant(scope),
+          },
         },
         reloadConfig: reload,
       },
@@ -162,6 +172,7 @@ export async function startRuntime(initial: Config, options: StartOptions = {}):
       docsUrl: config.docs ? `${url}${API_PREFIX}/docs` : undefined,
       firstAdminKey,
       store,
+      secrets: secrets.resolver,
       app: server,
       log,
       config: () => config,

@@ -9,6 +9,8 @@ import { registerApiKeyRoutes } from "../identity/api-key-routes.js";
 import type { ApiKeyService } from "../identity/api-key-service.js";
 import type { Authenticator } from "../identity/authenticator.js";
 import type { RateLimits } from "../limits/rate-limits.js";
+import { registerSecretRoutes } from "../secrets/secret-routes.js";
+import type { SecretService } from "../secrets/secret-service.js";
 import { registerSystemRoutes, type SystemRouteDependencies } from "../system/system-routes.js";
 import { registerCors } from "./cors.js";
 import { registerDocs } from "./docs.js";
@@ -26,6 +28,7 @@ export interface AppDependencies {
   agents: AgentService;
   apiKeys: ApiKeyService;
   audit: AuditTrail;
+  secrets: SecretService;
   limits: RateLimits;
   system: SystemRouteDependencies;
 }
@@ -73,5 +76,6 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   registerAgentRoutes(context, deps.agents);
   registerApiKeyRoutes(context, deps.apiKeys);
   registerAuditRoutes(context, deps.audit);
+  registerSecretRoutes(context, deps.secrets);
   return app;
 }

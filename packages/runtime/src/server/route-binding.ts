@@ -25,6 +25,8 @@ export interface HandlerInput<R extends RouteDefinition> {
   query: Parsed<R["query"]>;
   body: Parsed<R["body"]>;
   requestId: string;
+  /** The caller's address, for audit entries a handler writes itself (secret reads). */
+  sourceIp: string;
   log: RequestLogger;
 }
 
@@ -124,6 +126,7 @@ export function bindRoute<R extends RouteDefinition>(
           query: parsePart(route.query, request.query, "query"),
           body: parsePart(route.body, request.body, "body"),
           requestId: request.id,
+          sourceIp: request.ip,
           log: new LazyChildLogger(log, { reqId: request.id }),
         } as unknown as HandlerInput<R>;
         const output = handler(input);
