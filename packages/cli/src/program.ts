@@ -3,6 +3,7 @@ import { describeClientError } from "./client-errors.js";
 import { registerAgentCommands } from "./commands/agents.js";
 import { registerAuditCommands } from "./commands/audit.js";
 import { registerKeyCommands } from "./commands/keys.js";
+import { registerSecretCommands } from "./commands/secrets.js";
 import { registerUpCommand } from "./commands/up.js";
 import { CliError, ExitCode } from "./exit-codes.js";
 import { createOutput } from "./output.js";
@@ -38,6 +39,7 @@ Every command takes --json. Exit codes: 0 ok, 1 failure, 2 usage, 3 runtime unre
   registerAgentCommands(program);
   registerKeyCommands(program);
   registerAuditCommands(program);
+  registerSecretCommands(program);
   return program;
 }
 

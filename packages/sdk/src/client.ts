@@ -9,6 +9,7 @@ import {
 import { AgentsResource } from "./resources/agents.js";
 import { AuditResource } from "./resources/audit.js";
 import { KeysResource } from "./resources/keys.js";
+import { SecretsResource } from "./resources/secrets.js";
 import { SystemResource } from "./resources/system.js";
 import { Transport } from "./transport.js";
 import type { HealthResponse, ReadinessResponse } from "./types.js";
@@ -31,6 +32,7 @@ export class SymbiontClient {
   readonly agents: AgentsResource;
   readonly audit: AuditResource;
   readonly keys: KeysResource;
+  readonly secrets: SecretsResource;
   readonly system: SystemResource;
   readonly #transport: Transport;
 
@@ -39,6 +41,7 @@ export class SymbiontClient {
     this.agents = new AgentsResource(this.#transport);
     this.audit = new AuditResource(this.#transport);
     this.keys = new KeysResource(this.#transport);
+    this.secrets = new SecretsResource(this.#transport);
     this.system = new SystemResource(this.#transport);
   }
 

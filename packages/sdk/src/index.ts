@@ -1,4 +1,4 @@
-export { grantsAllow } from "@symbiont/protocol";
+export { grantsAllow, TENANT_WIDE } from "@symbiont/protocol";
 export { SymbiontClient, type WaitForHealthyOptions } from "./client.js";
 export {
   ApiError,
@@ -28,5 +28,6 @@ export { SDK_VERSION } from "./platform.js";
 export type { AgentsResource } from "./resources/agents.js";
 export type { AuditResource } from "./resources/audit.js";
 export type { KeysResource } from "./resources/keys.js";
+export type * from "./resources/secrets.js";
 export type { SystemResource } from "./resources/system.js";
 export type * from "./types.js";
