@@ -181,20 +181,37 @@ for (const target of databaseTargets) {
           encryption_key: null,
         });
         expect(configured.status).toBe(200);
-        expect(JSON.parse(configured.text)).toMatchObject({ status: "configured", backend_type: "encrypted_file" });
+        expect(JSON.parse(configured.text)).toMatchObject({
+          status: "configured",
+          backend_type: "encrypted_file",
+        });
 
-        const request = { agent_id: agent.id, secret_name: "OPENAI_KEY", secret_value: "sk-one", description: null };
-        const stored = SecretResponse.parse(JSON.parse((await pythonCall(server.api, "POST", "/secrets", request)).text));
+        const request = {
+          agent_id: agent.id,
+          secret_name: "OPENAI_KEY",
+          secret_value: "sk-one",
+          description: null,
+        };
+        const stored = SecretResponse.parse(
+          JSON.parse((await pythonCall(server.api, "POST", "/secrets", request)).text),
+        );
         expect(stored).toMatchObject({ secret_name: "OPENAI_KEY", agent_id: agent.id });
         const overwritten = SecretResponse.parse(
           JSON.parse(
-            (await pythonCall(server.api, "POST", "/secrets", { ...request, secret_value: "sk-two", description: "d" }))
-              .text,
+            (
+              await pythonCall(server.api, "POST", "/secrets", {
+                ...request,
+                secret_value: "sk-two",
+                description: "d",
+              })
+            ).text,
           ),
         );
         expect(overwritten.updated_at).toBeTruthy();
 
-        const got = JSON.parse((await pythonCall(server.api, "GET", `/secrets/${agent.id}/OPENAI_KEY`)).text) as {
+        const got = JSON.parse(
+          (await pythonCall(server.api, "GET", `/secrets/${agent.id}/OPENAI_KEY`)).text,
+        ) as {
           value: unknown;
         };
         expect(got.value).toBe("sk-two");
@@ -211,9 +228,15 @@ for (const target of databaseTargets) {
 
         const deleted = await pythonCall(server.api, "DELETE", `/secrets/${agent.id}/OPENAI_KEY`);
         expect(deleted.status).toBe(200);
-        expect(JSON.parse(deleted.text)).toMatchObject({ deleted: true, agent_id: agent.id, secret_name: "OPENAI_KEY" });
+        expect(JSON.parse(deleted.text)).toMatchObject({
+          deleted: true,
+          agent_id: agent.id,
+          secret_name: "OPENAI_KEY",
+        });
         expect((await pythonCall(server.api, "GET", `/secrets/${agent.id}/OPENAI_KEY`)).status).toBe(404);
-        expect((await pythonCall(server.api, "POST", "/secrets", { ...request, secret_name: "a/b" })).status).toBe(400);
+        expect(
+          (await pythonCall(server.api, "POST", "/secrets", { ...request, secret_name: "a/b" })).status,
+        ).toBe(400);
       });
     },
   );

@@ -29,7 +29,11 @@ describe("symbiont secrets", () => {
   const env = () => ({ SYMBIONT_API_KEY: TEST_API_KEY, SYMBIONT_BASE_URL: server.runtime.url });
 
   it("sets from stdin and --value, gets, lists, rotates, rolls back and deletes", async () => {
-    const set = await runWithStdin(["secrets", "set", "GITHUB_TOKEN", "--agent", "helper"], "ghp_first\n", env());
+    const set = await runWithStdin(
+      ["secrets", "set", "GITHUB_TOKEN", "--agent", "helper"],
+      "ghp_first\n",
+      env(),
+    );
     expect(set.stderr).toBe("");
     expect(set.stdout).toContain("Stored GITHUB_TOKEN of agent helper: version 1 (encrypted_file)");
     expect(set.stdout).not.toContain("ghp_first");
@@ -37,9 +41,12 @@ describe("symbiont secrets", () => {
     const get = await runCli(["secrets", "get", "GITHUB_TOKEN", "--agent", "helper"], { env: env() });
     expect(get.stdout).toBe("ghp_first\n");
 
-    const again = await runCli(["secrets", "set", "GITHUB_TOKEN", "--agent", "helper", "--value", "ghp_second"], {
-      env: env(),
-    });
+    const again = await runCli(
+      ["secrets", "set", "GITHUB_TOKEN", "--agent", "helper", "--value", "ghp_second"],
+      {
+        env: env(),
+      },
+    );
     expect(again.stdout).toContain("version 2");
 
     const list = await runCli(["secrets", "list", "--agent", "helper"], { env: env() });
@@ -54,20 +61,23 @@ describe("symbiont secrets", () => {
     expect(rotated.stdout).toContain("version 3 is current; version 2 stays readable until");
 
     const versions = JSON.parse(
-      (await runCli(["secrets", "versions", "GITHUB_TOKEN", "--agent", "helper", "--json"], { env: env() })).stdout,
+      (await runCli(["secrets", "versions", "GITHUB_TOKEN", "--agent", "helper", "--json"], { env: env() }))
+        .stdout,
     ) as { versions: { version: number }[] };
     expect(versions.versions.map((v) => v.version)).toEqual([3, 2, 1]);
 
-    const old = await runCli(["secrets", "get", "GITHUB_TOKEN", "--agent", "helper", "--at", "1"], { env: env() });
+    const old = await runCli(["secrets", "get", "GITHUB_TOKEN", "--agent", "helper", "--at", "1"], {
+      env: env(),
+    });
     expect(old.stdout).toBe("ghp_first\n");
 
     const rolled = await runCli(["secrets", "rollback", "GITHUB_TOKEN", "--agent", "helper", "--to", "1"], {
       env: env(),
     });
     expect(rolled.stdout).toContain("back to the value of version 1: now version 4");
-    expect((await runCli(["secrets", "get", "GITHUB_TOKEN", "--agent", "helper"], { env: env() })).stdout).toBe(
-      "ghp_first\n",
-    );
+    expect(
+      (await runCli(["secrets", "get", "GITHUB_TOKEN", "--agent", "helper"], { env: env() })).stdout,
+    ).toBe("ghp_first\n");
 
     const deleted = await runCli(["secrets", "delete", "GITHUB_TOKEN", "--agent", "helper"], { env: env() });
     expect(deleted.stdout).toContain("Deleted GITHUB_TOKEN of agent helper.");

@@ -22,7 +22,12 @@ async function store(api: string, value: string): Promise<number> {
   const response = await fetch(`${api}/secrets`, {
     method: "POST",
     headers,
-    body: JSON.stringify({ agent_id: "crash", secret_name: "DB_PASSWORD", secret_value: value, description: null }),
+    body: JSON.stringify({
+      agent_id: "crash",
+      secret_name: "DB_PASSWORD",
+      secret_value: value,
+      description: null,
+    }),
   });
   if (response.status !== 200) throw new Error(`store answered ${response.status}`);
   return ((await response.json()) as { version: number }).version;
@@ -74,7 +79,9 @@ describe("secrets survive a crash of the runtime", () => {
     expect(sent.has(current.body.value)).toBe(true);
     expect(current.body.version).toBeGreaterThanOrEqual(acknowledged.version);
     // Every version kept for rollback still decrypts: nothing was half written.
-    const versions = (await (await fetch(`${api}/secrets/crash/DB_PASSWORD/versions`, { headers })).json()) as {
+    const versions = (await (
+      await fetch(`${api}/secrets/crash/DB_PASSWORD/versions`, { headers })
+    ).json()) as {
       versions: { version: number }[];
     };
     for (const { version } of versions.versions) {

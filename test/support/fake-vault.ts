@@ -110,7 +110,8 @@ export async function startFakeVault(options: FakeVaultOptions = {}): Promise<Fa
     if (!token || token.expiresAt <= now()) return send(res, 403, { errors: ["permission denied"] });
 
     if (req.method === "GET" && path === "auth/token/lookup-self") {
-      const remaining = token.expiresAt === Number.POSITIVE_INFINITY ? 0 : Math.floor((token.expiresAt - now()) / 1000);
+      const remaining =
+        token.expiresAt === Number.POSITIVE_INFINITY ? 0 : Math.floor((token.expiresAt - now()) / 1000);
       return send(res, 200, { data: { ttl: remaining, renewable: token.renewable, policies: ["default"] } });
     }
     if (req.method === "POST" && path === "auth/token/renew-self") {
@@ -128,9 +129,15 @@ export async function startFakeVault(options: FakeVaultOptions = {}): Promise<Fa
     if (kind === "data" && req.method === "POST") {
       const data = body.data;
       if (!data || typeof data !== "object") return send(res, 400, { errors: ["no data provided"] });
-      versions.push({ data: data as Record<string, unknown>, destroyed: false, created: new Date(now()).toISOString() });
+      versions.push({
+        data: data as Record<string, unknown>,
+        destroyed: false,
+        created: new Date(now()).toISOString(),
+      });
       state.kv.set(key, versions);
-      return send(res, 200, { data: { version: versions.length, created_time: new Date(now()).toISOString() } });
+      return send(res, 200, {
+        data: { version: versions.length, created_time: new Date(now()).toISOString() },
+      });
     }
     if (kind === "data" && req.method === "GET") {
       const wanted = Number(url.searchParams.get("version") ?? versions.length);
@@ -139,7 +146,12 @@ export async function startFakeVault(options: FakeVaultOptions = {}): Promise<Fa
       return send(res, version.destroyed ? 404 : 200, {
         data: {
           data: version.destroyed ? null : version.data,
-          metadata: { version: wanted, destroyed: version.destroyed, deletion_time: "", created_time: version.created },
+          metadata: {
+            version: wanted,
+            destroyed: version.destroyed,
+            deletion_time: "",
+            created_time: version.created,
+          },
         },
       });
     }

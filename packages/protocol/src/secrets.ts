@@ -167,5 +167,9 @@ export const SecretParams = z.strictObject({ agent_id: SecretOwner, secret_name:
 export const SecretVersionParams = z.strictObject({
   agent_id: SecretOwner,
   secret_name: SecretName,
-  version: z.coerce.number("must be a version number").int("must be a whole number").min(1).max(2 ** 31),
+  version: z.coerce
+    .number("must be a version number")
+    .int("must be a whole number")
+    .min(1)
+    .max(2 ** 31),
 });

@@ -18,13 +18,13 @@ import { MemoryRateLimiter } from "./limits/memory-rate-limiter.js";
 import type { RateLimiter } from "./limits/rate-limiter.js";
 import { RateLimits } from "./limits/rate-limits.js";
 import { CpuSampler } from "./metrics/cpu-sampler.js";
+import { openSecrets } from "./secrets/open-secrets.js";
+import type { SecretResolver } from "./secrets/secret-resolver.js";
 import { buildApp } from "./server/app.js";
 import { AppError } from "./server/app-error.js";
 import { createLogger } from "./server/logging.js";
 import { openStore, type Store } from "./store/database.js";
 import { migrateToLatest } from "./store/migrate.js";
-import { openSecrets } from "./secrets/open-secrets.js";
-import type { SecretResolver } from "./secrets/secret-resolver.js";
 import { RUNTIME_VERSION } from "./version.js";
 
 export interface Runtime {

@@ -4,11 +4,17 @@ import { CliError, ExitCode } from "../exit-codes.js";
 async function readStdin(stdin: NodeJS.ReadStream): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString("utf8").replace(/\r?\n$/, "");
+  return Buffer.concat(chunks)
+    .toString("utf8")
+    .replace(/\r?\n$/, "");
 }
 
 /** Asks on the terminal without echoing what is typed. */
-function promptHidden(question: string, stdin: NodeJS.ReadStream, stderr: NodeJS.WritableStream): Promise<string> {
+function promptHidden(
+  question: string,
+  stdin: NodeJS.ReadStream,
+  stderr: NodeJS.WritableStream,
+): Promise<string> {
   return new Promise((resolve, reject) => {
     stderr.write(question);
     let value = "";
@@ -44,9 +50,13 @@ export async function secretValueFrom(
   stdin: NodeJS.ReadStream = process.stdin,
   stderr: NodeJS.WritableStream = process.stderr,
 ): Promise<string> {
-  const value = flag ?? (stdin.isTTY ? await promptHidden("Secret value: ", stdin, stderr) : await readStdin(stdin));
+  const value =
+    flag ?? (stdin.isTTY ? await promptHidden("Secret value: ", stdin, stderr) : await readStdin(stdin));
   if (value === "") {
-    throw new CliError("The secret value is empty: give --value, pipe it on stdin, or type it at the prompt", ExitCode.usage);
+    throw new CliError(
+      "The secret value is empty: give --value, pipe it on stdin, or type it at the prompt",
+      ExitCode.usage,
+    );
   }
   return value;
 }

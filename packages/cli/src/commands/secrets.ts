@@ -14,7 +14,8 @@ const whose = (owner: string) => (owner === TENANT_WIDE ? "the tenant" : `agent 
 
 function wholeNumber(flag: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
-  if (!/^\d+$/.test(value.trim())) throw new CliError(`${flag} must be a whole number, not ${JSON.stringify(value)}`, ExitCode.usage);
+  if (!/^\d+$/.test(value.trim()))
+    throw new CliError(`${flag} must be a whole number, not ${JSON.stringify(value)}`, ExitCode.usage);
   return Number(value);
 }
 
@@ -24,7 +25,11 @@ const UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400 };
 export function graceSecondsFrom(text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
   const match = /^(\d+)([smhd]?)$/.exec(text.trim());
-  if (!match?.[1]) throw new CliError(`--grace must look like 3600, 90m, 12h or 7d, not ${JSON.stringify(text)}`, ExitCode.usage);
+  if (!match?.[1])
+    throw new CliError(
+      `--grace must look like 3600, 90m, 12h or 7d, not ${JSON.stringify(text)}`,
+      ExitCode.usage,
+    );
   return Number(match[1]) * (UNITS[match[2] || "s"] ?? 1);
 }
 
@@ -61,17 +66,23 @@ values kept in Vault as vault://mount/path#key.`,
     .option(agentOption, agentHelp)
     .option("--value <value>", "the value (better: pipe it on stdin or type it at the prompt)")
     .option("--description <text>", "what the secret is for")
-    .action(async (name: string, flags: OwnerFlags & { value?: string; description?: string }, command: Command) => {
-      const options = globals(command);
-      const value = await secretValueFrom(flags.value);
-      const stored = await clientFrom(options).secrets.set(ownerOf(flags), name, value, {
-        description: flags.description ?? null,
-      });
-      createOutput(Boolean(options.json)).result(
-        stored,
-        () => `Stored ${name} of ${whose(stored.agent_id)}: version ${stored.version} (${stored.backend}).`,
-      );
-    });
+    .action(
+      async (
+        name: string,
+        flags: OwnerFlags & { value?: string; description?: string },
+        command: Command,
+      ) => {
+        const options = globals(command);
+        const value = await secretValueFrom(flags.value);
+        const stored = await clientFrom(options).secrets.set(ownerOf(flags), name, value, {
+          description: flags.description ?? null,
+        });
+        createOutput(Boolean(options.json)).result(
+          stored,
+          () => `Stored ${name} of ${whose(stored.agent_id)}: version ${stored.version} (${stored.backend}).`,
+        );
+      },
+    );
 
   secrets
     .command("get <name>")
@@ -96,7 +107,13 @@ values kept in Vault as vault://mount/path#key.`,
           ? `No secrets for ${whose(listed.agent_id)}.`
           : table(
               ["NAME", "VERSION", "BACKEND", "UPDATED", "DESCRIPTION"],
-              listed.items.map((s) => [s.name, String(s.version), s.backend, s.updated_at, s.description ?? ""]),
+              listed.items.map((s) => [
+                s.name,
+                String(s.version),
+                s.backend,
+                s.updated_at,
+                s.description ?? "",
+              ]),
             ),
       );
     });
@@ -108,7 +125,10 @@ values kept in Vault as vault://mount/path#key.`,
     .action(async (name: string, flags: OwnerFlags, command: Command) => {
       const options = globals(command);
       const deleted = await clientFrom(options).secrets.delete(ownerOf(flags), name);
-      createOutput(Boolean(options.json)).result(deleted, () => `Deleted ${name} of ${whose(deleted.agent_id)}.`);
+      createOutput(Boolean(options.json)).result(
+        deleted,
+        () => `Deleted ${name} of ${whose(deleted.agent_id)}.`,
+      );
     });
 
   secrets
@@ -139,17 +159,19 @@ values kept in Vault as vault://mount/path#key.`,
     .option(agentOption, agentHelp)
     .option("--value <value>", "the new value (better: stdin or the prompt)")
     .option("--grace <duration>", "how long the previous value stays readable: 3600, 90m, 12h, 7d")
-    .action(async (name: string, flags: OwnerFlags & { value?: string; grace?: string }, command: Command) => {
-      const options = globals(command);
-      const grace = graceSecondsFrom(flags.grace);
-      const value = await secretValueFrom(flags.value);
-      const changed = await clientFrom(options).secrets.rotate(ownerOf(flags), name, value, grace);
-      createOutput(Boolean(options.json)).result(
-        changed,
-        () =>
-          `Rotated ${name} of ${whose(changed.agent_id)}: version ${changed.version} is current; version ${changed.previous_version} stays readable until ${changed.previous_retires_at}.`,
-      );
-    });
+    .action(
+      async (name: string, flags: OwnerFlags & { value?: string; grace?: string }, command: Command) => {
+        const options = globals(command);
+        const grace = graceSecondsFrom(flags.grace);
+        const value = await secretValueFrom(flags.value);
+        const changed = await clientFrom(options).secrets.rotate(ownerOf(flags), name, value, grace);
+        createOutput(Boolean(options.json)).result(
+          changed,
+          () =>
+            `Rotated ${name} of ${whose(changed.agent_id)}: version ${changed.version} is current; version ${changed.previous_version} stays readable until ${changed.previous_retires_at}.`,
+        );
+      },
+    );
 
   secrets
     .command("rollback <name>")
@@ -162,7 +184,8 @@ values kept in Vault as vault://mount/path#key.`,
       const changed = await clientFrom(options).secrets.rollback(ownerOf(flags), name, version);
       createOutput(Boolean(options.json)).result(
         changed,
-        () => `Rolled ${name} of ${whose(changed.agent_id)} back to the value of version ${version}: now version ${changed.version}.`,
+        () =>
+          `Rolled ${name} of ${whose(changed.agent_id)} back to the value of version ${version}: now version ${changed.version}.`,
       );
     });
 }

@@ -68,23 +68,36 @@ for (const target of databaseTargets) {
       responses.pop(); // the one answer that must hold the value
       await call("GET", "/secrets/canary-agent");
       await call("GET", "/secrets/canary-agent/CANARY/versions");
-      await call("POST", "/secrets/canary-agent/CANARY/rotate", { body: { value: rotatedCanary, grace_seconds: 60 } });
+      await call("POST", "/secrets/canary-agent/CANARY/rotate", {
+        body: { value: rotatedCanary, grace_seconds: 60 },
+      });
       expect((await call("GET", "/secrets/canary-agent/CANARY/versions/1")).status).toBe(200);
       responses.pop();
       await call("POST", "/secrets/canary-agent/CANARY/rollback", { body: { version: 1 } });
       await call("POST", "/secrets", { body: secretBody("CANARY", canary, "*") });
 
       // Client mistakes with the value in the request.
-      await call("POST", "/secrets", { raw: `{"agent_id":"a","secret_name":"N","secret_value": x${canary}}`, headers: { "content-type": "application/json" } });
-      await call("POST", "/secrets", { raw: `{"secret_value":"${canary}"`, headers: { "content-type": "application/json" } });
+      await call("POST", "/secrets", {
+        raw: `{"agent_id":"a","secret_name":"N","secret_value": x${canary}}`,
+        headers: { "content-type": "application/json" },
+      });
+      await call("POST", "/secrets", {
+        raw: `{"secret_value":"${canary}"`,
+        headers: { "content-type": "application/json" },
+      });
       await call("POST", "/secrets", { body: secretBody("bad/name", canary) });
       await call("POST", "/secrets", { body: secretBody("N", `${canary}\u0000`) });
       await call("POST", "/secrets", { body: secretBody("N", `${canary}${"x".repeat(70_000)}`) });
       await call("POST", "/secrets", { body: secretBody("N", `${canary}${"x".repeat(2_000_000)}`) });
       await call("POST", "/secrets", { body: { ...secretBody("N", canary), extra: canary } });
       await call("POST", "/secrets", { body: secretBody("bad name", canary, "bad agent") });
-      await call("POST", "/secrets", { body: secretBody("N", canary), headers: { "content-type": "text/plain" } });
-      await call("POST", "/secrets/canary-agent/CANARY/rotate", { body: { value: canary, grace_seconds: "soon" } });
+      await call("POST", "/secrets", {
+        body: secretBody("N", canary),
+        headers: { "content-type": "text/plain" },
+      });
+      await call("POST", "/secrets/canary-agent/CANARY/rotate", {
+        body: { value: canary, grace_seconds: "soon" },
+      });
       await call("POST", "/secrets/canary-agent/NOPE/rotate", { body: { value: canary } });
       await call("GET", "/secrets/canary-agent/NOT_THERE");
       await call("GET", "/secrets/canary-agent/CANARY/versions/999");
@@ -92,9 +105,16 @@ for (const target of databaseTargets) {
       // Denied and foreign callers.
       const lister = await insertApiKey(server, { permissions: ["secrets:list"] });
       const stranger = await insertApiKey(server, { tenant: "elsewhere", permissions: ["admin"] });
-      await call("GET", "/secrets/canary-agent/CANARY", { headers: { authorization: `Bearer ${lister.key}` } });
-      await call("GET", "/secrets/canary-agent/CANARY", { headers: { authorization: `Bearer ${stranger.key}` } });
-      await call("POST", "/secrets", { body: secretBody("CANARY", canary), headers: { authorization: "Bearer nope" } });
+      await call("GET", "/secrets/canary-agent/CANARY", {
+        headers: { authorization: `Bearer ${lister.key}` },
+      });
+      await call("GET", "/secrets/canary-agent/CANARY", {
+        headers: { authorization: `Bearer ${stranger.key}` },
+      });
+      await call("POST", "/secrets", {
+        body: secretBody("CANARY", canary),
+        headers: { authorization: "Bearer nope" },
+      });
       await call("GET", "/secrets/canary-agent/CANARY", { headers: { authorization: `Bearer ${canary}` } });
 
       // Backends: a Vault holding a value, then failing; a keychain that does not exist here.
@@ -109,7 +129,12 @@ for (const target of databaseTargets) {
         aws_role: null,
       };
       await call("POST", "/secrets/config", {
-        body: { backend_type: "vault", vault_config: { ...vaultConfig, token: canary }, file_path: null, encryption_key: null },
+        body: {
+          backend_type: "vault",
+          vault_config: { ...vaultConfig, token: canary },
+          file_path: null,
+          encryption_key: null,
+        },
       });
       await call("POST", "/secrets/config", {
         body: { backend_type: "vault", vault_config: vaultConfig, file_path: null, encryption_key: null },
@@ -136,8 +161,8 @@ for (const target of databaseTargets) {
       const use = { tenantId: "default", agentId: "canary-agent", purpose: "canary" };
       expect(await server.runtime.secrets.resolve("secret://CANARY", use)).toBe(canary);
       const failures = await Promise.all(
-        ["secret://MISSING", "vault://secret/none#k", "vault://secret/x/../y#k", "secret://bad name"].map((ref) =>
-          server.runtime.secrets.resolve(ref, use).catch((error: Error) => error.message),
+        ["secret://MISSING", "vault://secret/none#k", "vault://secret/x/../y#k", "secret://bad name"].map(
+          (ref) => server.runtime.secrets.resolve(ref, use).catch((error: Error) => error.message),
         ),
       );
       for (const message of failures) responses.push(String(message));
@@ -172,7 +197,8 @@ for (const target of databaseTargets) {
       const backends = await server.runtime.store.db.selectFrom("secret_backends").selectAll().execute();
       const audit = await server.runtime.store.db.selectFrom("audit_log").selectAll().execute();
       const stored = JSON.stringify([rows, backends, audit]);
-      for (const value of [canary, rotatedCanary, vaultCanary, vaultToken]) expect(stored).not.toContain(value);
+      for (const value of [canary, rotatedCanary, vaultCanary, vaultToken])
+        expect(stored).not.toContain(value);
     });
   });
 }

@@ -1,8 +1,16 @@
-import { closeSync, constants, fsyncSync, openSync, readFileSync, renameSync, statSync, writeSync } from "node:fs";
-import { randomBytes, scrypt as scryptCallback, timingSafeEqual } from "node:crypto";
+import { createHmac, hkdfSync, randomBytes, scrypt as scryptCallback, timingSafeEqual } from "node:crypto";
+import {
+  closeSync,
+  constants,
+  fsyncSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  writeSync,
+} from "node:fs";
 import { dirname, join } from "node:path";
 import { promisify } from "node:util";
-import { hkdfSync, createHmac } from "node:crypto";
 
 const scrypt = promisify(scryptCallback) as (
   password: string,

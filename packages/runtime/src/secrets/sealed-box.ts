@@ -36,9 +36,10 @@ export function open(key: Buffer, sealed: string, context: string): string {
     const decipher = createDecipheriv("aes-256-gcm", key, nonce);
     decipher.setAAD(Buffer.from(context, "utf8"));
     decipher.setAuthTag(body.subarray(body.length - TAG_BYTES));
-    return Buffer.concat([decipher.update(body.subarray(0, body.length - TAG_BYTES)), decipher.final()]).toString(
-      "utf8",
-    );
+    return Buffer.concat([
+      decipher.update(body.subarray(0, body.length - TAG_BYTES)),
+      decipher.final(),
+    ]).toString("utf8");
   } catch {
     throw new TamperedSecretError("stored ciphertext failed authentication (altered, moved or foreign key)");
   }

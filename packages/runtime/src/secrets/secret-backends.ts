@@ -23,7 +23,8 @@ function fieldError(field: string, message: string): AppError {
 
 function vaultAuthOf(config: VaultConfig, defaultJwtPath: string): VaultAuth {
   const need = (value: string | null | undefined, field: string): string => {
-    if (!value) throw fieldError(`body.vault_config.${field}`, `is required for auth_method ${config.auth_method}`);
+    if (!value)
+      throw fieldError(`body.vault_config.${field}`, `is required for auth_method ${config.auth_method}`);
     return value;
   };
   switch (config.auth_method) {
@@ -87,7 +88,11 @@ export class SecretBackends {
           if (!(error instanceof VaultError)) throw error;
           throw fieldError("body.vault_config", `could not authenticate to Vault: ${error.message}`);
         }
-        vaultConfig = seal(this.key.encryptionKey, JSON.stringify(config.vault_config), vaultContext(tenantId));
+        vaultConfig = seal(
+          this.key.encryptionKey,
+          JSON.stringify(config.vault_config),
+          vaultContext(tenantId),
+        );
         this.vaults.set(tenantId, { updatedAt: at, store });
         break;
       }
@@ -124,7 +129,10 @@ export class SecretBackends {
       case "vault": {
         const vault = await this.vaultOf(tenantId);
         if (!vault)
-          throw new AppError("UNAVAILABLE", "This secret is kept in Vault, but no Vault is configured for the tenant");
+          throw new AppError(
+            "UNAVAILABLE",
+            "This secret is kept in Vault, but no Vault is configured for the tenant",
+          );
         return vault;
       }
     }
@@ -136,7 +144,9 @@ export class SecretBackends {
     if (!row?.vault_config) return undefined;
     const cached = this.vaults.get(tenantId);
     if (cached && cached.updatedAt === row.updated_at) return cached.store;
-    const config = JSON.parse(open(this.key.encryptionKey, row.vault_config, vaultContext(tenantId))) as VaultConfig;
+    const config = JSON.parse(
+      open(this.key.encryptionKey, row.vault_config, vaultContext(tenantId)),
+    ) as VaultConfig;
     const store = this.vaultStoreOf(config);
     this.vaults.set(tenantId, { updatedAt: row.updated_at, store });
     return store;

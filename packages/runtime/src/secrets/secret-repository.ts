@@ -52,7 +52,9 @@ export class SecretRepository {
       .selectAll()
       .where("id", "=", "master")
       .executeTakeFirst();
-    return row ? { kdf: row.kdf as KeyCheckRecord["kdf"], salt: row.salt, check: row.check_value } : undefined;
+    return row
+      ? { kdf: row.kdf as KeyCheckRecord["kdf"], salt: row.salt, check: row.check_value }
+      : undefined;
   }
 
   /** Records the check unless another node did first; answers the record that is now in force. */
@@ -66,7 +68,11 @@ export class SecretRepository {
   }
 
   backendOf(tenantId: string): Promise<SecretBackendRow | undefined> {
-    return this.db.selectFrom("secret_backends").selectAll().where("tenant_id", "=", tenantId).executeTakeFirst();
+    return this.db
+      .selectFrom("secret_backends")
+      .selectAll()
+      .where("tenant_id", "=", tenantId)
+      .executeTakeFirst();
   }
 
   async saveBackend(row: SecretBackendRow): Promise<void> {
@@ -236,9 +242,7 @@ async function dropExpired(
     .orderBy("version", "desc")
     .execute();
   const older = versions.filter((v) => v.version !== current);
-  const dropped = older.filter(
-    (v, index) => index >= keep || (v.retires_at !== null && v.retires_at <= now),
-  );
+  const dropped = older.filter((v, index) => index >= keep || (v.retires_at !== null && v.retires_at <= now));
   if (dropped.length > 0) {
     await scoped(db.deleteFrom("secret_versions"), id)
       .where(

@@ -40,7 +40,12 @@ export class SecretResolver {
   async resolve(text: string, use: SecretUse): Promise<string> {
     if (!isSecretReference(text)) return text;
     const context: ReadContext = {
-      actor: { tenantId: use.tenantId, id: `agent:${use.agentId ?? "*"}`, kind: "runtime", name: use.purpose },
+      actor: {
+        tenantId: use.tenantId,
+        id: `agent:${use.agentId ?? "*"}`,
+        kind: "runtime",
+        name: use.purpose,
+      },
       requestId: use.requestId ?? `use:${crypto.randomUUID()}`,
       sourceIp: "internal",
       purpose: use.purpose,
@@ -48,7 +53,8 @@ export class SecretResolver {
     const secret = SECRET_REF.exec(text);
     if (secret) {
       const name = secret[1] as string;
-      if (!NAME_PATTERN.test(name)) throw new SecretReferenceError(`${text} does not name a secret (bad name)`);
+      if (!NAME_PATTERN.test(name))
+        throw new SecretReferenceError(`${text} does not name a secret (bad name)`);
       const read = await this.secrets.readForUse(use.tenantId, use.agentId, name, context);
       if (!read) {
         const whose = use.agentId ? `agent "${use.agentId}" or the tenant` : "the tenant";
@@ -63,7 +69,10 @@ export class SecretResolver {
         throw new SecretReferenceError(`${text}: the Vault path has an empty, . or .. segment`);
       }
       const store = await this.backends.vaultOf(use.tenantId);
-      if (!store) throw new SecretReferenceError(`${text}: no Vault is configured for the tenant (POST /secrets/config)`);
+      if (!store)
+        throw new SecretReferenceError(
+          `${text}: no Vault is configured for the tenant (POST /secrets/config)`,
+        );
       try {
         return await store.readReference(mount, path, key);
       } catch (error) {
@@ -77,7 +86,10 @@ export class SecretResolver {
   }
 
   /** Resolves every value of a map (an MCP server's env, say), leaving plain values as they are. */
-  async resolveAll(values: Readonly<Record<string, string>>, use: SecretUse): Promise<Record<string, string>> {
+  async resolveAll(
+    values: Readonly<Record<string, string>>,
+    use: SecretUse,
+  ): Promise<Record<string, string>> {
     const entries = await Promise.all(
       Object.entries(values).map(async ([key, value]) => [key, await this.resolve(value, use)] as const),
     );

@@ -14,9 +14,9 @@ import type { AuditActor, AuditTrail } from "../audit/audit-trail.js";
 import { actorOf } from "../audit/audit-trail.js";
 import { type Scope, scopeReachesAgent } from "../identity/scope.js";
 import { AppError, notFound, validationFailed } from "../server/app-error.js";
+import { TamperedSecretError } from "./sealed-box.js";
 import type { SecretBackends } from "./secret-backends.js";
 import type { SecretId, SecretRepository, SecretRow, SecretVersionRow } from "./secret-repository.js";
-import { TamperedSecretError } from "./sealed-box.js";
 import { BackendFailure, type SecretLocation } from "./value-store.js";
 import { VaultError } from "./vault-client.js";
 
@@ -52,7 +52,9 @@ function translate(error: unknown, what: string): never {
 }
 
 const describe = (id: SecretId) =>
-  id.agentId === TENANT_WIDE ? `Secret "${id.name}" of the tenant` : `Secret "${id.name}" of agent "${id.agentId}"`;
+  id.agentId === TENANT_WIDE
+    ? `Secret "${id.name}" of the tenant`
+    : `Secret "${id.name}" of agent "${id.agentId}"`;
 
 const locationOf = (id: SecretId, version: number): SecretLocation => ({ ...id, version });
 
@@ -104,7 +106,12 @@ export class SecretService {
     return { secrets: rows.map((row) => row.name), agent_id: agentId, items };
   }
 
-  readCurrent(scope: Scope, agentId: string, name: string, context: ReadContext): Promise<SecretValueResponse> {
+  readCurrent(
+    scope: Scope,
+    agentId: string,
+    name: string,
+    context: ReadContext,
+  ): Promise<SecretValueResponse> {
     return this.audited(context, { tenantId: scope.tenantId, agentId, name }, undefined, async () => {
       const secret = await this.require(scope, agentId, name);
       return this.readVersionOf(this.idOf(secret), secret.current_version);
@@ -138,7 +145,8 @@ export class SecretService {
     for (const owner of owners) {
       const id = { tenantId, agentId: owner, name };
       const secret = await this.secrets.find(id);
-      if (secret) return this.audited(context, id, undefined, () => this.readVersionOf(id, secret.current_version));
+      if (secret)
+        return this.audited(context, id, undefined, () => this.readVersionOf(id, secret.current_version));
     }
     return undefined;
   }
@@ -178,7 +186,12 @@ export class SecretService {
     return this.changed(written, retiresAt);
   }
 
-  async rollback(scope: Scope, agentId: string, name: string, version: number): Promise<SecretChangedResponse> {
+  async rollback(
+    scope: Scope,
+    agentId: string,
+    name: string,
+    version: number,
+  ): Promise<SecretChangedResponse> {
     const existing = await this.require(scope, agentId, name);
     const id = this.idOf(existing);
     if (version === existing.current_version) {
@@ -288,7 +301,10 @@ export class SecretService {
           details: { purpose: context.purpose, ...details },
         })
         .catch((error: unknown) =>
-          this.log.error({ err: (error as Error).message, reqId: context.requestId }, "audit entry could not be written"),
+          this.log.error(
+            { err: (error as Error).message, reqId: context.requestId },
+            "audit entry could not be written",
+          ),
         );
     try {
       const result = await read();

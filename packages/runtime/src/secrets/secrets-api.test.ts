@@ -15,7 +15,12 @@ type Issues = { details: { issues: { field: string; message: string }[] } };
 const fieldsOf = (body: unknown) => (body as Issues).details.issues.map((issue) => issue.field);
 const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
 
-const secretRequest = (agent: string, name: string, value: string | null, description: string | null = null) => ({
+const secretRequest = (
+  agent: string,
+  name: string,
+  value: string | null,
+  description: string | null = null,
+) => ({
   agent_id: agent,
   secret_name: name,
   secret_value: value,
@@ -27,10 +32,17 @@ for (const target of databaseTargets) {
     const server = useTestRuntime(target);
 
     it("stores, reads, lists and deletes a secret with the contract's shapes", async () => {
-      const stored = await server.call("POST", "/secrets", { body: secretRequest("bot", "API_TOKEN", "s3cr3t") });
+      const stored = await server.call("POST", "/secrets", {
+        body: secretRequest("bot", "API_TOKEN", "s3cr3t"),
+      });
       expect(stored.status).toBe(200);
       const first = SecretResponse.parse(stored.body);
-      expect(first).toMatchObject({ secret_name: "API_TOKEN", agent_id: "bot", version: 1, backend: "encrypted_file" });
+      expect(first).toMatchObject({
+        secret_name: "API_TOKEN",
+        agent_id: "bot",
+        version: 1,
+        backend: "encrypted_file",
+      });
       expect(stored.text).not.toContain("s3cr3t");
 
       const read = await server.call("GET", "/secrets/bot/API_TOKEN");
@@ -82,7 +94,9 @@ for (const target of databaseTargets) {
       const same = await server.call("POST", "/secrets/bot/DB/rollback", { body: { version: 3 } });
       expect(same.status).toBe(400);
       expect(fieldsOf(same.body)).toEqual(["body.version"]);
-      expect((await server.call("POST", "/secrets/bot/DB/rollback", { body: { version: 99 } })).status).toBe(404);
+      expect((await server.call("POST", "/secrets/bot/DB/rollback", { body: { version: 99 } })).status).toBe(
+        404,
+      );
     });
 
     it("rotation keeps the previous value readable for the grace period only", async () => {
@@ -93,10 +107,12 @@ for (const target of databaseTargets) {
       const changed = SecretChangedResponse.parse(rotated.body);
       expect(changed).toMatchObject({ version: 2, previous_version: 1 });
       expect(changed.previous_retires_at).not.toBeNull();
-      expect(SecretValueResponse.parse((await server.call("GET", "/secrets/bot/ROT")).body).value).toBe("new-value");
-      expect(SecretValueResponse.parse((await server.call("GET", "/secrets/bot/ROT/versions/1")).body).value).toBe(
-        "old-value",
+      expect(SecretValueResponse.parse((await server.call("GET", "/secrets/bot/ROT")).body).value).toBe(
+        "new-value",
       );
+      expect(
+        SecretValueResponse.parse((await server.call("GET", "/secrets/bot/ROT/versions/1")).body).value,
+      ).toBe("old-value");
 
       await new Promise((r) => setTimeout(r, 1100));
       const gone = await server.call("GET", "/secrets/bot/ROT/versions/1");
@@ -104,7 +120,9 @@ for (const target of databaseTargets) {
       expect(gone.text).not.toContain("old-value");
       const versions = SecretVersionList.parse((await server.call("GET", "/secrets/bot/ROT/versions")).body);
       expect(versions.versions.map((v) => v.version)).toEqual([2]);
-      expect((await server.call("POST", "/secrets/bot/ROT/rollback", { body: { version: 1 } })).status).toBe(404);
+      expect((await server.call("POST", "/secrets/bot/ROT/rollback", { body: { version: 1 } })).status).toBe(
+        404,
+      );
 
       // The next write removes the retired version for good.
       await server.call("POST", "/secrets", { body: secretRequest("bot", "ROT", "third") });
@@ -126,7 +144,9 @@ for (const target of databaseTargets) {
       expect(SecretValueResponse.parse((await server.call("GET", "/secrets/helper/SHARED")).body).value).toBe(
         "agent-value",
       );
-      expect(SecretListResponse.parse((await server.call("GET", "/secrets/*")).body).secrets).toContain("SHARED");
+      expect(SecretListResponse.parse((await server.call("GET", "/secrets/*")).body).secrets).toContain(
+        "SHARED",
+      );
     });
 
     it("never stores plaintext: the database holds AES-GCM ciphertext bound to its row", async () => {
@@ -146,7 +166,11 @@ for (const target of databaseTargets) {
         .select("sealed")
         .where("name", "=", "ATTACKER")
         .executeTakeFirstOrThrow();
-      await db.updateTable("secret_versions").set({ sealed: attacker.sealed }).where("name", "=", "VICTIM").execute();
+      await db
+        .updateTable("secret_versions")
+        .set({ sealed: attacker.sealed })
+        .where("name", "=", "VICTIM")
+        .execute();
       const swapped = await server.call("GET", "/secrets/bot/VICTIM");
       expect(swapped.status).toBe(500);
       expect(ErrorBody.parse(swapped.body).error).toMatch(/failed authentication/);
@@ -156,7 +180,11 @@ for (const target of databaseTargets) {
       await db.updateTable("secret_versions").set({ sealed: flipped }).where("name", "=", "VICTIM").execute();
       const altered = await server.call("GET", "/secrets/bot/VICTIM");
       expect(altered.status).toBe(500);
-      const after = await db.selectFrom("secret_versions").select("sealed").where("name", "=", "VICTIM").execute();
+      const after = await db
+        .selectFrom("secret_versions")
+        .select("sealed")
+        .where("name", "=", "VICTIM")
+        .execute();
       expect(after[0]?.sealed).toBe(flipped);
     });
 
@@ -178,17 +206,23 @@ for (const target of databaseTargets) {
         expect(response.status, JSON.stringify(body).slice(0, 80)).toBe(400);
         expect(fieldsOf(response.body)).toContain(field);
       }
-      const rotate = await server.call("POST", "/secrets/bot/X/rotate", { body: { value: "v", grace_seconds: -1 } });
+      const rotate = await server.call("POST", "/secrets/bot/X/rotate", {
+        body: { value: "v", grace_seconds: -1 },
+      });
       expect(fieldsOf(rotate.body)).toEqual(["body.grace_seconds"]);
       const version = await server.call("GET", "/secrets/bot/X/versions/zero");
       expect(fieldsOf(version.body)).toEqual(["params.version"]);
-      expect(SecretListResponse.parse((await server.call("GET", "/secrets/bot")).body).secrets).not.toContain("X");
+      expect(SecretListResponse.parse((await server.call("GET", "/secrets/bot")).body).secrets).not.toContain(
+        "X",
+      );
     });
 
     it("keeps emoji, right-to-left and combining text exactly", async () => {
       const value = "🔑 مفتاح e\u0301 \u{1F469}\u200D\u{1F4BB} \t line\nbreak";
       await server.call("POST", "/secrets", { body: secretRequest("bot", "UNICODE", value) });
-      expect(SecretValueResponse.parse((await server.call("GET", "/secrets/bot/UNICODE")).body).value).toBe(value);
+      expect(SecretValueResponse.parse((await server.call("GET", "/secrets/bot/UNICODE")).body).value).toBe(
+        value,
+      );
     });
 
     it("gives concurrent writers distinct versions and loses none", async () => {
@@ -217,11 +251,17 @@ for (const target of databaseTargets) {
       const denied = await server.call("GET", "/secrets/bot/PERM", { headers: bearer(lister.key) });
       expect(denied.status).toBe(403);
       expect(denied.text).not.toContain("perm-value");
-      expect((await server.call("GET", "/secrets/bot/PERM", { headers: bearer(reader.key) })).status).toBe(200);
+      expect((await server.call("GET", "/secrets/bot/PERM", { headers: bearer(reader.key) })).status).toBe(
+        200,
+      );
       expect((await server.call("GET", "/secrets/bot", { headers: bearer(reader.key) })).status).toBe(200);
       expect((await server.call("GET", "/secrets/bot", { headers: bearer(coarse.key) })).status).toBe(200);
-      expect((await server.call("GET", "/secrets/bot/PERM", { headers: bearer(writer.key) })).status).toBe(403);
-      expect((await server.call("DELETE", "/secrets/bot/PERM", { headers: bearer(writer.key) })).status).toBe(403);
+      expect((await server.call("GET", "/secrets/bot/PERM", { headers: bearer(writer.key) })).status).toBe(
+        403,
+      );
+      expect((await server.call("DELETE", "/secrets/bot/PERM", { headers: bearer(writer.key) })).status).toBe(
+        403,
+      );
       const configure = await server.call("POST", "/secrets/config", {
         headers: bearer(writer.key),
         body: { backend_type: "encrypted_file", vault_config: null, file_path: null, encryption_key: null },
@@ -240,11 +280,14 @@ for (const target of databaseTargets) {
       expect((await server.call("GET", "/secrets/bot/MINE/versions/1", { headers })).status).toBe(404);
       expect((await server.call("GET", "/secrets/bot/MINE/versions", { headers })).status).toBe(404);
       expect((await server.call("DELETE", "/secrets/bot/MINE", { headers })).status).toBe(404);
-      expect((await server.call("POST", "/secrets/bot/MINE/rotate", { headers, body: { value: "x" } })).status).toBe(
-        404,
-      );
+      expect(
+        (await server.call("POST", "/secrets/bot/MINE/rotate", { headers, body: { value: "x" } })).status,
+      ).toBe(404);
       expect((await server.call("GET", "/secrets/bot", { headers })).body).toMatchObject({ secrets: [] });
-      await server.call("POST", "/secrets", { headers, body: secretRequest("bot", "MINE", "tenant-b-value") });
+      await server.call("POST", "/secrets", {
+        headers,
+        body: secretRequest("bot", "MINE", "tenant-b-value"),
+      });
       expect(SecretValueResponse.parse((await server.call("GET", "/secrets/bot/MINE")).body).value).toBe(
         "tenant-a-value",
       );
@@ -262,10 +305,18 @@ for (const target of databaseTargets) {
       const headers = bearer(limited.key);
       expect((await server.call("GET", "/secrets/other-agent/K", { headers })).status).toBe(404);
       expect((await server.call("GET", "/secrets/*/T", { headers })).status).toBe(404);
-      expect((await server.call("GET", "/secrets/other-agent", { headers })).body).toMatchObject({ secrets: [] });
-      const write = await server.call("POST", "/secrets", { headers, body: secretRequest("other-agent", "K", "x") });
+      expect((await server.call("GET", "/secrets/other-agent", { headers })).body).toMatchObject({
+        secrets: [],
+      });
+      const write = await server.call("POST", "/secrets", {
+        headers,
+        body: secretRequest("other-agent", "K", "x"),
+      });
       expect(write.status).toBe(403);
-      const own = await server.call("POST", "/secrets", { headers, body: secretRequest("my-agent", "K", "mine") });
+      const own = await server.call("POST", "/secrets", {
+        headers,
+        body: secretRequest("my-agent", "K", "mine"),
+      });
       expect(own.status).toBe(200);
     });
 
@@ -284,17 +335,30 @@ for (const target of databaseTargets) {
     });
 
     it("refuses a file path or key over the wire, and an unsupported Vault method, naming the field", async () => {
-      const base = { backend_type: "encrypted_file", vault_config: null, file_path: null, encryption_key: null };
+      const base = {
+        backend_type: "encrypted_file",
+        vault_config: null,
+        file_path: null,
+        encryption_key: null,
+      };
       const ok = await server.call("POST", "/secrets/config", { body: base });
       expect(ok.body).toEqual({ status: "configured", backend_type: "encrypted_file" });
-      const path = await server.call("POST", "/secrets/config", { body: { ...base, file_path: "/etc/passwd" } });
+      const path = await server.call("POST", "/secrets/config", {
+        body: { ...base, file_path: "/etc/passwd" },
+      });
       expect(fieldsOf(path.body)).toEqual(["body.file_path"]);
       const key = await server.call("POST", "/secrets/config", { body: { ...base, encryption_key: "k" } });
       expect(fieldsOf(key.body)).toEqual(["body.encryption_key"]);
-      const vault = await server.call("POST", "/secrets/config", { body: { ...base, backend_type: "vault" } });
+      const vault = await server.call("POST", "/secrets/config", {
+        body: { ...base, backend_type: "vault" },
+      });
       expect(fieldsOf(vault.body)).toEqual(["body.vault_config"]);
       const aws = await server.call("POST", "/secrets/config", {
-        body: { ...base, backend_type: "vault", vault_config: { url: "http://127.0.0.1:1", auth_method: "aws_iam" } },
+        body: {
+          ...base,
+          backend_type: "vault",
+          vault_config: { url: "http://127.0.0.1:1", auth_method: "aws_iam" },
+        },
       });
       expect(fieldsOf(aws.body)).toEqual(["body.vault_config.auth_method"]);
     });

@@ -202,9 +202,7 @@ function vaultErrors(text: string): string | undefined {
   try {
     const parsed = JSON.parse(text) as { errors?: unknown };
     if (Array.isArray(parsed.errors) && parsed.errors.length > 0) {
-      return parsed.errors
-        .map((e) => String(e).slice(0, 500))
-        .join("; ");
+      return parsed.errors.map((e) => String(e).slice(0, 500)).join("; ");
     }
   } catch {
     // not JSON

@@ -1,5 +1,5 @@
-import { type VaultClient, VaultError } from "./vault-client.js";
 import type { SecretLocation, ValueStore } from "./value-store.js";
+import { type VaultClient, VaultError } from "./vault-client.js";
 
 /** What a version row keeps for a value stored in Vault: where it is and which KV version. */
 interface VaultReference {
@@ -56,7 +56,10 @@ export class VaultStore implements ValueStore {
     const ref = JSON.parse(sealed) as VaultReference;
     const value = (await this.readKv(ref.mount, ref.path, ref.version)).value;
     if (typeof value !== "string") {
-      throw new VaultError(`Vault holds no string "value" at ${ref.mount}/${ref.path} version ${ref.version}`, 502);
+      throw new VaultError(
+        `Vault holds no string "value" at ${ref.mount}/${ref.path} version ${ref.version}`,
+        502,
+      );
     }
     return value;
   }

@@ -49,7 +49,12 @@ for (const target of databaseTargets) {
       expect(rejected.text).not.toContain("hvs.wrong");
 
       const wrongNamespace = await server.call("POST", "/secrets/config", {
-        body: vaultBackend({ url: vault.url, auth_method: "token", token: vault.rootToken, namespace: "team-b" }),
+        body: vaultBackend({
+          url: vault.url,
+          auth_method: "token",
+          token: vault.rootToken,
+          namespace: "team-b",
+        }),
       });
       expect(wrongNamespace.status).toBe(400);
 
@@ -66,7 +71,12 @@ for (const target of databaseTargets) {
     it("stores new versions in Vault KV v2 under the tenant, in its namespace, and reads them back", async () => {
       await server.call("POST", "/secrets", { body: request("BEFORE", "kept-in-the-database") });
       const configured = await server.call("POST", "/secrets/config", {
-        body: vaultBackend({ url: vault.url, auth_method: "token", token: vault.rootToken, namespace: "team-a" }),
+        body: vaultBackend({
+          url: vault.url,
+          auth_method: "token",
+          token: vault.rootToken,
+          namespace: "team-a",
+        }),
       });
       expect(configured.body).toEqual({ status: "configured", backend_type: "vault" });
 
@@ -78,16 +88,17 @@ for (const target of databaseTargets) {
       const kv = vault.kv.get("team-a|symbiont/default/agents/vaulted/API_KEY");
       expect(kv?.map((v) => v.data.value)).toEqual(["in-vault-1", "in-vault-2"]);
 
-      expect(SecretValueResponse.parse((await server.call("GET", "/secrets/vaulted/API_KEY")).body).value).toBe(
-        "in-vault-2",
-      );
       expect(
-        SecretValueResponse.parse((await server.call("GET", "/secrets/vaulted/API_KEY/versions/1")).body).value,
+        SecretValueResponse.parse((await server.call("GET", "/secrets/vaulted/API_KEY")).body).value,
+      ).toBe("in-vault-2");
+      expect(
+        SecretValueResponse.parse((await server.call("GET", "/secrets/vaulted/API_KEY/versions/1")).body)
+          .value,
       ).toBe("in-vault-1");
       // The version written before the switch stays where it was written.
-      expect(SecretValueResponse.parse((await server.call("GET", "/secrets/vaulted/BEFORE")).body).value).toBe(
-        "kept-in-the-database",
-      );
+      expect(
+        SecretValueResponse.parse((await server.call("GET", "/secrets/vaulted/BEFORE")).body).value,
+      ).toBe("kept-in-the-database");
 
       const rows = await server.runtime.store.db.selectFrom("secret_versions").selectAll().execute();
       const backends = await server.runtime.store.db.selectFrom("secret_backends").selectAll().execute();
@@ -101,15 +112,17 @@ for (const target of databaseTargets) {
 
     it("rotates, rolls back and deletes through Vault, destroying dropped versions", async () => {
       await server.call("POST", "/secrets", { body: request("ROTATED", "first") });
-      await server.call("POST", "/secrets/vaulted/ROTATED/rotate", { body: { value: "second", grace_seconds: 0 } });
+      await server.call("POST", "/secrets/vaulted/ROTATED/rotate", {
+        body: { value: "second", grace_seconds: 0 },
+      });
       expect((await server.call("GET", "/secrets/vaulted/ROTATED/versions/1")).status).toBe(404);
       await server.call("POST", "/secrets", { body: request("ROTATED", "third") });
       const kv = vault.kv.get("team-a|symbiont/default/agents/vaulted/ROTATED");
       expect(kv?.[0]?.destroyed).toBe(true);
       await server.call("POST", "/secrets/vaulted/ROTATED/rollback", { body: { version: 2 } });
-      expect(SecretValueResponse.parse((await server.call("GET", "/secrets/vaulted/ROTATED")).body).value).toBe(
-        "second",
-      );
+      expect(
+        SecretValueResponse.parse((await server.call("GET", "/secrets/vaulted/ROTATED")).body).value,
+      ).toBe("second");
       expect((await server.call("DELETE", "/secrets/vaulted/ROTATED")).status).toBe(200);
       expect(vault.kv.has("team-a|symbiont/default/agents/vaulted/ROTATED")).toBe(false);
     });
@@ -126,7 +139,9 @@ for (const target of databaseTargets) {
         A: "plain",
         B: "billing",
       });
-      await expect(resolver.resolve("vault://secret/apps/billing#nope", use)).rejects.toThrow(/no string key "nope"/);
+      await expect(resolver.resolve("vault://secret/apps/billing#nope", use)).rejects.toThrow(
+        /no string key "nope"/,
+      );
       await expect(resolver.resolve("vault://secret/apps/missing#k", use)).rejects.toThrow(/404/);
       await expect(resolver.resolve("vault://secret/../x#k", use)).rejects.toThrow(/segment/);
       await expect(resolver.resolve("secret://NOT_THERE", use)).rejects.toThrow(/no secret "NOT_THERE"/);
@@ -207,7 +222,12 @@ describe("Vault client authentication", () => {
     const jwtPath = join(dir, "token");
     writeFileSync(jwtPath, "eyJ.k8s.jwt\n");
     const client = new VaultClient(
-      { url: vault.url, namespace: undefined, auth: { method: "kubernetes", role: "symbiont", jwtPath, mount: "kubernetes" }, timeoutMs: 2000 },
+      {
+        url: vault.url,
+        namespace: undefined,
+        auth: { method: "kubernetes", role: "symbiont", jwtPath, mount: "kubernetes" },
+        timeoutMs: 2000,
+      },
       now,
     );
     await client.verify();

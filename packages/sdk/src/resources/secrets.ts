@@ -49,15 +49,29 @@ export class SecretsResource {
     settings: SecretStoreOptions = {},
     options?: RequestOptions,
   ): Promise<SecretResponse> {
-    const body = { agent_id: owner, secret_name: name, secret_value: value, description: settings.description ?? null };
+    const body = {
+      agent_id: owner,
+      secret_name: name,
+      secret_value: value,
+      description: settings.description ?? null,
+    };
     return this.#transport.route("storeSecret", { body }, options);
   }
 
   /** The current value, or with `version` an earlier one (a rotated-out one only during its grace). */
-  async get(owner: SecretOwnerId, name: string, version?: number, options?: RequestOptions): Promise<SecretValueResponse> {
+  async get(
+    owner: SecretOwnerId,
+    name: string,
+    version?: number,
+    options?: RequestOptions,
+  ): Promise<SecretValueResponse> {
     const params = secretParams(owner, name);
     if (version === undefined) return this.#transport.route("getSecret", { params }, options);
-    return this.#transport.route("getSecretVersion", { params: { ...params, version: String(version) } }, options);
+    return this.#transport.route(
+      "getSecretVersion",
+      { params: { ...params, version: String(version) } },
+      options,
+    );
   }
 
   async list(owner: SecretOwnerId = TENANT_WIDE, options?: RequestOptions): Promise<SecretListResponse> {
@@ -90,7 +104,11 @@ export class SecretsResource {
     version: number,
     options?: RequestOptions,
   ): Promise<SecretChangedResponse> {
-    return this.#transport.route("rollbackSecret", { params: secretParams(owner, name), body: { version } }, options);
+    return this.#transport.route(
+      "rollbackSecret",
+      { params: secretParams(owner, name), body: { version } },
+      options,
+    );
   }
 
   async delete(owner: SecretOwnerId, name: string, options?: RequestOptions): Promise<SecretDeletedResponse> {
