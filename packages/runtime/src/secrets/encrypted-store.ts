@@ -8,6 +8,8 @@ import { contextOf, type SecretLocation, type ValueStore } from "./value-store.j
  */
 export class EncryptedStore implements ValueStore {
   readonly type = "encrypted_file" as const;
+  /** Sealed inside the write transaction: the version is part of the authenticated context. */
+  readonly external = false;
 
   constructor(private readonly key: MasterKey) {}
 

@@ -4,8 +4,9 @@ type AsyncEntryClass = typeof import("@napi-rs/keyring").AsyncEntry;
 
 const SERVICE = "symbiont";
 
+/** Unique per write: the store is written before the version number is known. */
 const accountOf = (location: SecretLocation) =>
-  JSON.stringify([location.tenantId, location.agentId, location.name, location.version]);
+  JSON.stringify([location.tenantId, location.agentId, location.name, crypto.randomUUID()]);
 
 function keychainFailure(error: unknown): BackendFailure {
   const message = (error as Error).message ?? String(error);
@@ -23,6 +24,7 @@ function keychainFailure(error: unknown): BackendFailure {
  */
 export class KeychainStore implements ValueStore {
   readonly type = "os_keychain" as const;
+  readonly external = true;
 
   private constructor(private readonly Entry: AsyncEntryClass) {}
 

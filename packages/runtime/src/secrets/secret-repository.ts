@@ -99,13 +99,22 @@ export class SecretRepository {
       .executeTakeFirst();
   }
 
-  listByOwner(tenantId: string, agentId: string): Promise<SecretRow[]> {
+  /** An owner's secrets, by name, each with the backend of its current version. */
+  listByOwner(tenantId: string, agentId: string): Promise<(SecretRow & { backend: string })[]> {
     return this.db
-      .selectFrom("secrets")
-      .selectAll()
-      .where("tenant_id", "=", tenantId)
-      .where("agent_id", "=", agentId)
-      .orderBy("name")
+      .selectFrom("secrets as s")
+      .innerJoin("secret_versions as v", (join) =>
+        join
+          .onRef("v.tenant_id", "=", "s.tenant_id")
+          .onRef("v.agent_id", "=", "s.agent_id")
+          .onRef("v.name", "=", "s.name")
+          .onRef("v.version", "=", "s.current_version"),
+      )
+      .selectAll("s")
+      .select("v.backend")
+      .where("s.tenant_id", "=", tenantId)
+      .where("s.agent_id", "=", agentId)
+      .orderBy("s.name")
       .execute();
   }
 

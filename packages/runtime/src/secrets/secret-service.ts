@@ -11,7 +11,6 @@ import {
 } from "@symbiont/protocol";
 import type { Logger } from "pino";
 import type { AuditActor, AuditTrail } from "../audit/audit-trail.js";
-import { actorOf } from "../audit/audit-trail.js";
 import { type Scope, scopeReachesAgent } from "../identity/scope.js";
 import { AppError, notFound, validationFailed } from "../server/app-error.js";
 import { TamperedSecretError } from "./sealed-box.js";
@@ -56,6 +55,8 @@ const describe = (id: SecretId) =>
     ? `Secret "${id.name}" of the tenant`
     : `Secret "${id.name}" of agent "${id.agentId}"`;
 
+type StoredValue = Pick<SecretVersionRow, "backend" | "sealed" | "version">;
+
 const locationOf = (id: SecretId, version: number): SecretLocation => ({ ...id, version });
 
 /** Secrets of a tenant, per agent or tenant-wide: versions, rotation, rollback, audited reads. */
@@ -90,19 +91,14 @@ export class SecretService {
 
   async list(scope: Scope, agentId: string): Promise<SecretListResponse> {
     const rows = this.reaches(scope, agentId) ? await this.secrets.listByOwner(scope.tenantId, agentId) : [];
-    const items = await Promise.all(
-      rows.map(async (row) => {
-        const current = await this.secrets.version(this.idOf(row), row.current_version);
-        return {
-          name: row.name,
-          description: row.description,
-          version: row.current_version,
-          backend: (current?.backend ?? "encrypted_file") as SecretBackendType,
-          created_at: row.created_at,
-          updated_at: row.updated_at,
-        };
-      }),
-    );
+    const items = rows.map((row) => ({
+      name: row.name,
+      description: row.description,
+      version: row.current_version,
+      backend: row.backend as SecretBackendType,
+      created_at: row.created_at,
+      updated_at: row.updated_at,
+    }));
     return { secrets: rows.map((row) => row.name), agent_id: agentId, items };
   }
 
@@ -229,10 +225,15 @@ export class SecretService {
     }
     const at = this.now().toISOString();
     let written: Awaited<ReturnType<SecretRepository["writeVersion"]>>;
+    let external: string | undefined;
     try {
+      // Vault and the keychain are written first, outside the database lock (see ValueStore.external).
+      if (store.external) external = await store.put(locationOf(id, 0), value);
+      const stored = external;
       written = await this.secrets.writeVersion(id, {
         backend: store.type,
-        seal: (version) => store.put(locationOf(id, version), value),
+        seal: (version) =>
+          stored === undefined ? store.put(locationOf(id, version), value) : Promise.resolve(stored),
         createdBy: scope.principalId,
         at,
         description,
@@ -240,6 +241,9 @@ export class SecretService {
         keep: this.settings().keepVersions,
       });
     } catch (error) {
+      // The database refused the version: the value written to Vault or the keychain is an orphan.
+      if (external !== undefined)
+        await this.discard(id, [{ backend: store.type, sealed: external, version: 0 }], false);
       translate(error, `${describe(id)} was not stored`);
     }
     await this.discard(id, written.dropped, false);
@@ -247,13 +251,13 @@ export class SecretService {
   }
 
   /** Removes backend copies of versions the database no longer has; a failure is logged, not fatal. */
-  private async discard(id: SecretId, versions: SecretVersionRow[], wholeSecret: boolean): Promise<void> {
-    const byBackend = new Map<string, SecretVersionRow[]>();
+  private async discard(id: SecretId, versions: StoredValue[], wholeSecret: boolean): Promise<void> {
+    const byBackend = new Map<string, StoredValue[]>();
     for (const row of versions) byBackend.set(row.backend, [...(byBackend.get(row.backend) ?? []), row]);
     for (const [backend, rows] of byBackend) {
       try {
         const store = await this.backends.forType(id.tenantId, backend as SecretBackendType);
-        const first = rows[0] as SecretVersionRow;
+        const first = rows[0] as StoredValue;
         await store.discard(
           locationOf(id, first.version),
           rows.map((row) => row.sealed),
@@ -360,9 +364,5 @@ export class SecretService {
       previous_version: written.previous?.current_version ?? written.secret.current_version,
       previous_retires_at: retiresAt,
     };
-  }
-
-  static actorFor(scope: Scope): AuditActor {
-    return actorOf(scope);
   }
 }

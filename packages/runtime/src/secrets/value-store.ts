@@ -15,6 +15,12 @@ export interface SecretLocation {
  */
 export interface ValueStore {
   readonly type: SecretBackendType;
+  /**
+   * Stores outside the database (Vault, the keychain) are written before the version number is
+   * known, so that no network call happens while the database's write lock is held; they get
+   * version 0 in `put` and must not depend on it.
+   */
+  readonly external: boolean;
   put(location: SecretLocation, value: string): Promise<string>;
   get(location: SecretLocation, sealed: string): Promise<string>;
   /** Removes stored versions; `wholeSecret` when the secret itself is being deleted. */

@@ -27,6 +27,7 @@ const segment = (text: string) => encodeURIComponent(text);
  */
 export class VaultStore implements ValueStore {
   readonly type = "vault" as const;
+  readonly external = true;
 
   constructor(
     readonly client: VaultClient,
@@ -64,12 +65,14 @@ export class VaultStore implements ValueStore {
     return value;
   }
 
-  async discard(location: SecretLocation, sealed: readonly string[], wholeSecret: boolean): Promise<void> {
+  async discard(_location: SecretLocation, sealed: readonly string[], wholeSecret: boolean): Promise<void> {
+    const refs = sealed.map((s) => JSON.parse(s) as VaultReference);
     if (wholeSecret) {
-      await this.client.call("DELETE", `${this.mount}/metadata/${this.pathOf(location)}`);
+      // Where the versions were written, even if the mount or prefix has changed since.
+      const paths = new Set(refs.map((ref) => `${ref.mount}/metadata/${ref.path}`));
+      for (const path of paths) await this.client.call("DELETE", path);
       return;
     }
-    const refs = sealed.map((s) => JSON.parse(s) as VaultReference);
     for (const ref of refs) {
       await this.client.call("POST", `${ref.mount}/destroy/${ref.path}`, { versions: [ref.version] });
     }
