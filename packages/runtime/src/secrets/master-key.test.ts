@@ -2,7 +2,7 @@ import { chmodSync, readdirSync, readFileSync, statSync, writeFileSync } from "n
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { tempDir } from "../../../../test/support/databases.js";
-import { MasterKey, MasterKeyError, resolveMasterKey } from "./master-key.js";
+import { createFileAtomically, MasterKey, MasterKeyError, resolveMasterKey } from "./master-key.js";
 import { open, seal, TamperedSecretError } from "./sealed-box.js";
 
 describe("master key", () => {
@@ -15,6 +15,15 @@ describe("master key", () => {
     expect(readdirSync(dir)).toEqual(["master.key"]); // no temp file left behind
     const second = await resolveMasterKey({ masterKeyFile: file }, first.record);
     expect(second.key.encryptionKey.equals(first.key.encryptionKey)).toBe(true);
+  });
+
+  it("never replaces a key file another process created first, and leaves no temp file", () => {
+    const dir = tempDir();
+    const file = join(dir, "master.key");
+    expect(createFileAtomically(file, "first\n", 0o600)).toBe(true);
+    expect(createFileAtomically(file, "second\n", 0o600)).toBe(false);
+    expect(readFileSync(file, "utf8")).toBe("first\n");
+    expect(readdirSync(dir)).toEqual(["master.key"]);
   });
 
   it("refuses a key file other users can read, a damaged one, and a missing one once secrets exist", async () => {

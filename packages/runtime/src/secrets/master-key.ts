@@ -3,10 +3,11 @@ import {
   closeSync,
   constants,
   fsyncSync,
+  linkSync,
   openSync,
   readFileSync,
-  renameSync,
   statSync,
+  unlinkSync,
   writeSync,
 } from "node:fs";
 import { dirname, join } from "node:path";
@@ -72,8 +73,12 @@ export interface MasterKeySource {
   masterKeyFile: string;
 }
 
-/** Writes a file so that a crash leaves either the old file or the whole new one: temp, fsync, rename. */
-export function writeFileAtomically(path: string, content: string, mode: number): void {
+/**
+ * Creates a file whole or not at all, and only if it does not exist yet: the content goes to a temp
+ * file that is fsynced, then hard-linked to its name (link, unlike rename, fails when the name is
+ * taken, so two processes starting at once agree on the first one's file). False when it existed.
+ */
+export function createFileAtomically(path: string, content: string, mode: number): boolean {
   const temp = join(dirname(path), `.${Date.now().toString(36)}-${randomBytes(6).toString("hex")}.tmp`);
   const fd = openSync(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, mode);
   try {
@@ -82,14 +87,22 @@ export function writeFileAtomically(path: string, content: string, mode: number)
   } finally {
     closeSync(fd);
   }
-  renameSync(temp, path);
-  // The rename itself is durable only once the directory is synced.
+  try {
+    linkSync(temp, path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "EEXIST") return false;
+    throw error;
+  } finally {
+    unlinkSync(temp);
+  }
+  // The new name is durable only once the directory is synced.
   const dir = openSync(dirname(path), constants.O_RDONLY);
   try {
     fsyncSync(dir);
   } finally {
     closeSync(dir);
   }
+  return true;
 }
 
 function readKeyFile(path: string): Buffer | undefined {
@@ -149,8 +162,12 @@ export async function resolveMasterKey(
           `Master key file ${source.masterKeyFile} is missing, but this database holds secrets encrypted with a master key. Restore the key file or set SYMBIONT_MASTER_KEY.`,
         );
       }
-      bytes = randomBytes(32);
-      writeFileAtomically(source.masterKeyFile, `${bytes.toString("hex")}\n`, 0o600);
+      const created = randomBytes(32);
+      // Another process starting at the same moment may have won; then its key is the key.
+      bytes = createFileAtomically(source.masterKeyFile, `${created.toString("hex")}\n`, 0o600)
+        ? created
+        : readKeyFile(source.masterKeyFile);
+      if (!bytes) throw new MasterKeyError(`Master key file ${source.masterKeyFile} vanished while starting`);
     }
     key = MasterKey.fromBytes(bytes, `key file ${source.masterKeyFile}`);
   }
