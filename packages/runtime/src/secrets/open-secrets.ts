@@ -33,16 +33,13 @@ export async function openSecrets(
   const repository = new SecretRepository(store);
   const masterKeyFile = resolve(initial.dataDir, initial.masterKeyFile ?? DEFAULT_MASTER_KEY_FILE);
   if (initial.masterKey === undefined) mkdirSync(dirname(masterKeyFile), { recursive: true, mode: 0o700 });
-  const { key, record } = await resolveMasterKey(
-    { masterKey: initial.masterKey, masterKeyFile },
-    await repository.keyCheck(),
-  );
+  const source = { masterKey: initial.masterKey, masterKeyFile };
+  let { key, record } = await resolveMasterKey(source, await repository.keyCheck());
   const saved = await repository.saveKeyCheck(record, new Date().toISOString());
   if (saved.check !== record.check) {
-    // Another node recorded a different key between our read and our write.
-    throw new Error(
-      `The master key from ${key.source} is not the one another node recorded for this database; give every node the same SYMBIONT_MASTER_KEY`,
-    );
+    // Another node recorded its check between our read and our write (with a passphrase, under its
+    // own salt): ours must match that one, or the start fails like any wrong key.
+    ({ key, record } = await resolveMasterKey(source, saved));
   }
   const backends = new SecretBackends(repository, key, new EncryptedStore(key), {
     keychain: () => KeychainStore.load(),
