@@ -37,8 +37,11 @@ for (const target of databaseTargets) {
         const first = await startTestRuntime(database);
         try {
           await expect(startTestRuntime({ ...database, dataDir: tempDir() })).rejects.toThrow(
-            /key check failed/,
+            /is missing, but this database holds secrets/,
           );
+          await expect(
+            startTestRuntime({ ...database, dataDir: tempDir() }, { masterKey: "f".repeat(64) }),
+          ).rejects.toThrow(/key check failed/);
         } finally {
           await first.close();
           await database.dispose();
