@@ -210,6 +210,15 @@ for (const target of databaseTargets) {
         body: { value: "v", grace_seconds: -1 },
       });
       expect(fieldsOf(rotate.body)).toEqual(["body.grace_seconds"]);
+      for (const path of [
+        "/secrets/%2E%2E/X",
+        "/secrets/bot/..%2F..%2Fetc",
+        `/secrets/bot/${"n".repeat(129)}`,
+      ]) {
+        const hostile = await server.call("GET", path);
+        expect(hostile.status, path).toBe(400);
+        expect(fieldsOf(hostile.body)[0], path).toMatch(/^params\./);
+      }
       const version = await server.call("GET", "/secrets/bot/X/versions/zero");
       expect(fieldsOf(version.body)).toEqual(["params.version"]);
       expect(SecretListResponse.parse((await server.call("GET", "/secrets/bot")).body).secrets).not.toContain(
@@ -330,7 +339,7 @@ for (const target of databaseTargets) {
       const reads = page.entries.filter((e) => e.action === "readSecretValue");
       expect(reads.some((e) => e.target_id === "bot/AUD" && e.status === 200)).toBe(true);
       expect(reads.some((e) => e.target_id === "bot/NOPE" && e.status === 404)).toBe(true);
-      expect(page.entries.some((e) => e.action === "storeSecret")).toBe(true);
+      expect(page.entries.some((e) => e.action === "storeSecret" && e.target_id === "bot/AUD")).toBe(true);
       expect(JSON.stringify(page)).not.toContain("audited-value");
     });
 
