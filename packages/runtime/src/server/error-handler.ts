@@ -5,15 +5,6 @@ import { AppError } from "./app-error.js";
 import { logRequest } from "./logging.js";
 import { SECURITY_HEADERS } from "./security-headers.js";
 
-/**
- * JSON.parse quotes the body around the fault ('Unexpected token, ..."value": hunter2"...'); the body
- * may hold a secret, so only the position is told.
- */
-function jsonProblem(message: string): string {
-  const at = /position (\d+)/.exec(message);
-  return at ? `malformed JSON at position ${at[1]}` : "malformed JSON";
-}
-
 /** Fastify's own 4xx errors (body parsing, limits), translated into the catalogue. */
 function fromFastifyError(error: FastifyError): AppError | undefined {
   const status = error.statusCode ?? 500;
@@ -26,9 +17,8 @@ function fromFastifyError(error: FastifyError): AppError | undefined {
   if (status === 415)
     return new AppError("UNSUPPORTED_MEDIA_TYPE", "Send request bodies as application/json");
   if (error.code?.startsWith("FST_ERR_CTP") || error instanceof SyntaxError) {
-    const problem = error instanceof SyntaxError ? jsonProblem(error.message) : error.message;
-    return new AppError("INVALID_JSON", `Request body is not valid JSON: ${problem}`, {
-      issues: [{ field: "body", message: problem }],
+    return new AppError("INVALID_JSON", `Request body is not valid JSON: ${error.message}`, {
+      issues: [{ field: "body", message: error.message }],
     });
   }
   const code: ErrorCode =
