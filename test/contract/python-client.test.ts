@@ -99,6 +99,14 @@ const agent = {
   max_tokens: 2048,
 };
 
+const SecretResponse = z.object({
+  secret_name: z.string(),
+  agent_id: z.string(),
+  created_at: datetime,
+  updated_at: datetime.nullish(),
+});
+const SecretListResponse = z.object({ secrets: z.array(z.string()), agent_id: z.string() });
+
 for (const target of databaseTargets) {
   describe.skipIf(!target.available)(
     `the v1 contract as the Python 0.3.x client uses it, on ${target.name}`,
@@ -163,6 +171,72 @@ for (const target of databaseTargets) {
         expect(trailing.status).toBeLessThan(500);
         const reserved = await pythonCall(server.api, "POST", "/agents", { ...agent, id: "deploy" });
         expect(reserved.status).toBe(400);
+      });
+
+      it("configure_secret_backend, store_secret, get_secret, list_secrets and delete_secret", async () => {
+        const configured = await pythonCall(server.api, "POST", "/secrets/config", {
+          backend_type: "encrypted_file",
+          vault_config: null,
+          file_path: null,
+          encryption_key: null,
+        });
+        expect(configured.status).toBe(200);
+        expect(JSON.parse(configured.text)).toMatchObject({
+          status: "configured",
+          backend_type: "encrypted_file",
+        });
+
+        const request = {
+          agent_id: agent.id,
+          secret_name: "OPENAI_KEY",
+          secret_value: "sk-one",
+          description: null,
+        };
+        const stored = SecretResponse.parse(
+          JSON.parse((await pythonCall(server.api, "POST", "/secrets", request)).text),
+        );
+        expect(stored).toMatchObject({ secret_name: "OPENAI_KEY", agent_id: agent.id });
+        const overwritten = SecretResponse.parse(
+          JSON.parse(
+            (
+              await pythonCall(server.api, "POST", "/secrets", {
+                ...request,
+                secret_value: "sk-two",
+                description: "d",
+              })
+            ).text,
+          ),
+        );
+        expect(overwritten.updated_at).toBeTruthy();
+
+        const got = JSON.parse(
+          (await pythonCall(server.api, "GET", `/secrets/${agent.id}/OPENAI_KEY`)).text,
+        ) as {
+          value: unknown;
+        };
+        expect(got.value).toBe("sk-two");
+
+        const listed = SecretListResponse.parse(
+          JSON.parse((await pythonCall(server.api, "GET", `/secrets/${agent.id}`)).text),
+        );
+        expect(listed).toMatchObject({ secrets: ["OPENAI_KEY"], agent_id: agent.id });
+        expect(JSON.stringify(listed)).not.toContain("sk-two");
+        const unknown = SecretListResponse.parse(
+          JSON.parse((await pythonCall(server.api, "GET", "/secrets/no-such-agent")).text),
+        );
+        expect(unknown).toEqual({ secrets: [], agent_id: "no-such-agent" });
+
+        const deleted = await pythonCall(server.api, "DELETE", `/secrets/${agent.id}/OPENAI_KEY`);
+        expect(deleted.status).toBe(200);
+        expect(JSON.parse(deleted.text)).toMatchObject({
+          deleted: true,
+          agent_id: agent.id,
+          secret_name: "OPENAI_KEY",
+        });
+        expect((await pythonCall(server.api, "GET", `/secrets/${agent.id}/OPENAI_KEY`)).status).toBe(404);
+        expect(
+          (await pythonCall(server.api, "POST", "/secrets", { ...request, secret_name: "a/b" })).status,
+        ).toBe(400);
       });
     },
   );

@@ -28,6 +28,10 @@ const FLAG_OF_FIELD: Record<string, string> = {
   permissions: "permission",
   agent_ids: "agent",
   tools: "tool",
+  agent_id: "agent",
+  secret_value: "value",
+  grace_seconds: "grace",
+  version: "to",
 };
 
 /** `body.top_p` → `--top-p`, so a server-side validation message points at the flag to fix. */

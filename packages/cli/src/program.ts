@@ -5,6 +5,7 @@ import { registerAuditCommands } from "./commands/audit.js";
 import { registerAuthCommands } from "./commands/auth.js";
 import { registerKeyCommands } from "./commands/keys.js";
 import { registerRoleCommands } from "./commands/roles.js";
+import { registerSecretCommands } from "./commands/secrets.js";
 import { registerTenantCommands } from "./commands/tenants.js";
 import { registerUpCommand } from "./commands/up.js";
 import { registerUserCommands } from "./commands/users.js";
@@ -48,6 +49,7 @@ Every command takes --json. Exit codes: 0 ok, 1 failure, 2 usage, 3 runtime unre
   registerRoleCommands(program);
   registerTenantCommands(program);
   registerAuditCommands(program);
+  registerSecretCommands(program);
   return program;
 }
 

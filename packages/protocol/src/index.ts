@@ -7,6 +7,8 @@ export * from "./openapi.js";
 export * from "./permissions.js";
 export * from "./roles.js";
 export * from "./routes.js";
+export * from "./secret-routes.js";
+export * from "./secrets.js";
 export * from "./sessions.js";
 export * from "./system.js";
 export * from "./tenants.js";

@@ -26,6 +26,11 @@ export const Permission = z.enum([
   "roles:read",
   "roles:manage",
   "tenants:manage",
+  "secrets:list",
+  "secrets:read",
+  "secrets:write",
+  "secrets:delete",
+  "secrets:admin",
 ]);
 export type Permission = z.infer<typeof Permission>;
 
@@ -36,8 +41,11 @@ export const Grant = z.union([CoarsePermission, Permission]);
 /** Whether a set of grants allows a fine permission. Kept here so the SDK can answer it offline. */
 export function grantsAllow(grants: Iterable<Grant>, required: Permission): boolean {
   const action = required.slice(required.indexOf(":") + 1);
+  // Listing names is a lesser read: whoever may read (coarse or in the domain) may list.
+  const coarse = action === "list" ? "read" : action;
+  const widerFine = action === "list" ? `${required.slice(0, required.indexOf(":"))}:read` : undefined;
   for (const grant of grants) {
-    if (grant === "admin" || grant === required || grant === action) return true;
+    if (grant === "admin" || grant === required || grant === coarse || grant === widerFine) return true;
   }
   return false;
 }

@@ -25,6 +25,7 @@ import {
 } from "./keys.js";
 import { AgentIdList } from "./lists.js";
 import { route } from "./route.js";
+import { secretRoutes } from "./secret-routes.js";
 import { ConfigReloadResponse, HealthResponse, ReadinessResponse, SystemMetrics } from "./system.js";
 
 export const routes = {
@@ -223,6 +224,7 @@ export const routes = {
     response: AuditVerification,
   }),
   ...identityRoutes,
+  ...secretRoutes,
 } as const;
 
 export type Routes = typeof routes;

@@ -7,5 +7,11 @@ export {
 } from "./config/load.js";
 export { CONFIG_KEYS, type Config, ConfigSchema, envNameOf, RELOADABLE_KEYS } from "./config/schema.js";
 export { type Runtime, type StartOptions, startRuntime } from "./runtime.js";
+export {
+  isSecretReference,
+  SecretReferenceError,
+  SecretResolver,
+  type SecretUse,
+} from "./secrets/secret-resolver.js";
 export { MigrationError } from "./store/migrate.js";
 export { RUNTIME_VERSION } from "./version.js";

@@ -19,6 +19,8 @@ import { MemoryRateLimiter } from "./limits/memory-rate-limiter.js";
 import type { RateLimiter } from "./limits/rate-limiter.js";
 import { RateLimits } from "./limits/rate-limits.js";
 import { CpuSampler } from "./metrics/cpu-sampler.js";
+import { openSecrets } from "./secrets/open-secrets.js";
+import type { SecretResolver } from "./secrets/secret-resolver.js";
 import { buildApp } from "./server/app.js";
 import { AppError } from "./server/app-error.js";
 import { createLogger } from "./server/logging.js";
@@ -36,6 +38,8 @@ export interface Runtime {
   readonly firstAdminKey: string | undefined;
   readonly store: Store;
   readonly app: FastifyInstance;
+  /** Resolves `secret://` and `vault://` references at the moment of use, audited. */
+  readonly secrets: SecretResolver;
   /** The runtime's structured logger (pino); its level follows reloads. */
   readonly log: Logger;
   config(): Config;
@@ -103,6 +107,7 @@ export async function startRuntime(initial: Config, options: StartOptions = {}):
     const identity = await openIdentity(store, audit, () => config);
     const agentRepository = new AgentRepository(store.db, store.changeVersion);
     const agents = new AgentService(agentRepository);
+    const secrets = await openSecrets(store, () => config, log, audit);
 
     const reload = async (): Promise<ConfigReloadResponse> => {
       if (!options.loadConfig) return { reloaded: false, applied: [], requires_restart: [] };
@@ -142,6 +147,7 @@ export async function startRuntime(initial: Config, options: StartOptions = {}):
       apiKeys: new ApiKeyService(apiKeys),
       identity: identity.services,
       audit,
+      secrets: secrets.service,
       limits,
       system: {
         version: RUNTIME_VERSION,
@@ -151,7 +157,10 @@ export async function startRuntime(initial: Config, options: StartOptions = {}):
           startedAt,
           dataDir: config.dataDir,
           cpu,
-          counts: { agents: (scope) => agentRepository.countByState(scope) },
+          counts: {
+            agents: (scope) => agentRepository.countByState(scope),
+            secrets: (scope) => secrets.service.countByTenant(scope),
+          },
         },
         reloadConfig: reload,
       },
@@ -168,6 +177,7 @@ export async function startRuntime(initial: Config, options: StartOptions = {}):
       docsUrl: config.docs ? `${url}${API_PREFIX}/docs` : undefined,
       firstAdminKey,
       store,
+      secrets: secrets.resolver,
       app: server,
       log,
       config: () => config,

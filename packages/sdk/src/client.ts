@@ -11,6 +11,7 @@ import { AuditResource } from "./resources/audit.js";
 import { AuthResource } from "./resources/auth.js";
 import { KeysResource } from "./resources/keys.js";
 import { RolesResource } from "./resources/roles.js";
+import { SecretsResource } from "./resources/secrets.js";
 import { SystemResource } from "./resources/system.js";
 import { TenantsResource } from "./resources/tenants.js";
 import { UsersResource } from "./resources/users.js";
@@ -37,6 +38,7 @@ export class SymbiontClient {
   readonly auth: AuthResource;
   readonly keys: KeysResource;
   readonly roles: RolesResource;
+  readonly secrets: SecretsResource;
   readonly system: SystemResource;
   readonly tenants: TenantsResource;
   readonly users: UsersResource;
@@ -49,6 +51,7 @@ export class SymbiontClient {
     this.auth = new AuthResource(this.#transport);
     this.keys = new KeysResource(this.#transport);
     this.roles = new RolesResource(this.#transport);
+    this.secrets = new SecretsResource(this.#transport);
     this.system = new SystemResource(this.#transport);
     this.tenants = new TenantsResource(this.#transport);
     this.users = new UsersResource(this.#transport);

@@ -1,4 +1,4 @@
-export { grantsAllow } from "@symbiont/protocol";
+export { grantsAllow, TENANT_WIDE } from "@symbiont/protocol";
 export { SymbiontClient, type WaitForHealthyOptions } from "./client.js";
 export {
   ApiError,
@@ -31,6 +31,7 @@ export type { AuditResource } from "./resources/audit.js";
 export type { AuthResource, LoginRequest } from "./resources/auth.js";
 export type { KeysResource } from "./resources/keys.js";
 export type { RolesResource } from "./resources/roles.js";
+export type * from "./resources/secrets.js";
 export type { SystemResource } from "./resources/system.js";
 export type { TenantsResource } from "./resources/tenants.js";
 export type { UsersResource } from "./resources/users.js";

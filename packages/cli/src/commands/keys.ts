@@ -60,7 +60,8 @@ export function registerKeyCommands(program: Command): void {
       "after",
       `
 Permissions: read, write, delete, execute, admin (each action on every domain), or one action on
-one domain: agents:read, agents:write, agents:delete, keys:read, keys:write, system:read, system:admin.
+one domain: agents:read, agents:write, agents:delete, keys:read, keys:write, system:read, system:admin,
+audit:read, secrets:list, secrets:read, secrets:write, secrets:delete, secrets:admin.
 Nobody can grant a permission they do not hold.
 
 Examples:

@@ -83,6 +83,19 @@ export const ConfigSchema = z.strictObject({
       ),
     )
     .default([]),
+  masterKey: z
+    .string()
+    .min(16, "must be 64 hex characters (openssl rand -hex 32) or a passphrase of at least 16 characters")
+    .optional()
+    .describe("Key of the encrypted secret store; unset = a key file created in dataDir at first start"),
+  masterKeyFile: z.string().min(1, "must not be empty").optional(),
+  secretsKeepVersions: integer(1, 1000).default(10),
+  secretsRotationGraceSeconds: integer(0, 30 * 24 * 3600).default(86_400),
+  secretsVaultTimeoutMs: integer(100, 120_000).default(10_000),
+  secretsKubernetesTokenPath: z
+    .string()
+    .min(1, "must not be empty")
+    .default("/var/run/secrets/kubernetes.io/serviceaccount/token"),
 });
 export type Config = z.infer<typeof ConfigSchema>;
 export type ConfigKey = keyof Config;
@@ -100,6 +113,8 @@ export const RELOADABLE_KEYS: ReadonlySet<ConfigKey> = new Set([
   "refreshTokenTtlSeconds",
   "sessionMaxAgeSeconds",
   "loginLockoutThreshold",
+  "secretsKeepVersions",
+  "secretsRotationGraceSeconds",
 ]);
 
 /** Keys whose values never appear in logs, errors or the effective-config printout. */
@@ -108,6 +123,7 @@ export const SECRET_KEYS: ReadonlySet<ConfigKey> = new Set([
   "databaseUrl",
   "redisUrl",
   "jwtSecret",
+  "masterKey",
 ]);
 
 /** `dataDir` → `SYMBIONT_DATA_DIR`. */

@@ -24,11 +24,14 @@ const fields = (body: unknown) =>
 interface CrossTenantCase {
   params: Record<string, string>;
   body?: unknown;
-  /** 404 for the tenant's own resources; tenants themselves are the instance's, so 403. */
-  status: 404 | 403;
+  /**
+   * 404 for the tenant's own resources; tenants themselves are the instance's, so 403; 200 where the
+   * contract answers an empty list for an unknown owner.
+   */
+  status: 404 | 403 | 200;
 }
 
-function crossTenantCases(a: { agent: string; key: string; user: string; role: string }) {
+function crossTenantCases(a: { agent: string; key: string; user: string; role: string; secret: string }) {
   const cases: Record<string, CrossTenantCase> = {
     getAgentStatus: { params: { agent_id: a.agent }, status: 404 },
     getAgentMetrics: { params: { agent_id: a.agent }, status: 404 },
@@ -43,6 +46,21 @@ function crossTenantCases(a: { agent: string; key: string; user: string; role: s
     getRole: { params: { role_name: a.role }, status: 404 },
     updateRole: { params: { role_name: a.role }, body: { permissions: ["admin"] }, status: 404 },
     deleteRole: { params: { role_name: a.role }, status: 404 },
+    listSecrets: { params: { agent_id: a.agent }, status: 200 },
+    getSecret: { params: { agent_id: a.agent, secret_name: a.secret }, status: 404 },
+    deleteSecret: { params: { agent_id: a.agent, secret_name: a.secret }, status: 404 },
+    listSecretVersions: { params: { agent_id: a.agent, secret_name: a.secret }, status: 404 },
+    getSecretVersion: { params: { agent_id: a.agent, secret_name: a.secret, version: "1" }, status: 404 },
+    rotateSecret: {
+      params: { agent_id: a.agent, secret_name: a.secret },
+      body: { value: "taken over" },
+      status: 404,
+    },
+    rollbackSecret: {
+      params: { agent_id: a.agent, secret_name: a.secret },
+      body: { version: 1 },
+      status: 404,
+    },
     getTenant: { params: { tenant_id: "default" }, status: 403 },
     updateTenant: { params: { tenant_id: "default" }, body: { name: "taken over" }, status: 403 },
   };
@@ -52,7 +70,7 @@ function crossTenantCases(a: { agent: string; key: string; user: string; role: s
 for (const target of databaseTargets) {
   describe.skipIf(!target.available)(`identity attacks on ${target.name}`, () => {
     const server = useTestRuntime(target, { rateLimitAuthPerMinute: 0 });
-    let tenantA: { agent: string; key: string; user: string; role: string };
+    let tenantA: { agent: string; key: string; user: string; role: string; secret: string };
     let tenantBAdmin: string;
 
     beforeAll(async () => {
@@ -63,7 +81,17 @@ for (const target of databaseTargets) {
       });
       expect(role.status).toBe(201);
       const user = await createUser(server, "a-user", ["a-role"]);
-      tenantA = { agent: "a-agent", key: (key.body as { id: string }).id, user: user.id, role: "a-role" };
+      const secret = await server.call("POST", "/secrets", {
+        body: { agent_id: "a-agent", secret_name: "a-secret", secret_value: "tenant a's value" },
+      });
+      expect(secret.status, secret.text).toBeLessThan(300);
+      tenantA = {
+        agent: "a-agent",
+        key: (key.body as { id: string }).id,
+        user: user.id,
+        role: "a-role",
+        secret: "a-secret",
+      };
       const tenant = await server.call("POST", "/tenants", {
         body: { id: "tenant-b", name: "Tenant B", admin: { username: "b-admin", password: PASSWORD } },
       });
@@ -83,6 +111,8 @@ for (const target of databaseTargets) {
           headers: bearer(tenantBAdmin),
         });
         expect(response.status, `${route.id}: ${response.text}`).toBe(attack.status);
+        expect(response.text, route.id).not.toContain("tenant a's value");
+        if (attack.status === 200) expect(response.text, route.id).not.toContain(tenantA.secret);
       }
       // Nothing of tenant A changed, and tenant A still sees all of it.
       expect((await server.call("GET", `/agents/${tenantA.agent}`)).status).toBe(200);
@@ -90,6 +120,8 @@ for (const target of databaseTargets) {
         ((await server.call("GET", `/keys/${tenantA.key}`)).body as { revoked_at: unknown }).revoked_at,
       ).toBeNull();
       await login(server, "a-user");
+      const value = await server.call("GET", `/secrets/${tenantA.agent}/${tenantA.secret}`);
+      expect((value.body as { value: string }).value).toBe("tenant a's value");
     });
 
     it("lists only the caller's tenant", async () => {

@@ -10,6 +10,8 @@ import type { ApiKeyService } from "../identity/api-key-service.js";
 import type { Authenticator } from "../identity/authenticator.js";
 import { type IdentityServices, registerIdentityRoutes } from "../identity/identity-routes.js";
 import type { RateLimits } from "../limits/rate-limits.js";
+import { registerSecretRoutes } from "../secrets/secret-routes.js";
+import type { SecretService } from "../secrets/secret-service.js";
 import { registerSystemRoutes, type SystemRouteDependencies } from "../system/system-routes.js";
 import { registerCors } from "./cors.js";
 import { registerDocs } from "./docs.js";
@@ -28,6 +30,7 @@ export interface AppDependencies {
   apiKeys: ApiKeyService;
   identity: IdentityServices;
   audit: AuditTrail;
+  secrets: SecretService;
   limits: RateLimits;
   system: SystemRouteDependencies;
 }
@@ -76,5 +79,6 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   registerApiKeyRoutes(context, deps.apiKeys);
   registerAuditRoutes(context, deps.audit);
   registerIdentityRoutes(context, deps.identity);
+  registerSecretRoutes(context, deps.secrets);
   return app;
 }

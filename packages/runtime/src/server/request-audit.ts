@@ -14,6 +14,7 @@ const TARGET_TYPE_OF_TAG: Record<string, string> = {
   roles: "role",
   tenants: "tenant",
   auth: "session",
+  secrets: "secret",
 };
 
 /** The resource a request acted on: its path id, else the id it created. */
@@ -25,6 +26,12 @@ export function targetOf(
   const params = (request.params ?? {}) as Record<string, unknown>;
   const body = (request.body ?? {}) as Record<string, unknown>;
   const created = (output ?? {}) as Record<string, unknown>;
+  // A secret is named by its owner and name together (never by anything of its value).
+  const secretName = [params.secret_name, body.secret_name].find((v) => typeof v === "string");
+  const secretOwner = [params.agent_id, body.agent_id].find((v) => typeof v === "string");
+  if (secretName !== undefined && secretOwner !== undefined) {
+    return { type: "secret", id: `${secretOwner}/${secretName}` };
+  }
   const id = [
     params.agent_id,
     params.key_id,

@@ -25,8 +25,9 @@ export interface HandlerInput<R extends RouteDefinition> {
   query: Parsed<R["query"]>;
   body: Parsed<R["body"]>;
   requestId: string;
-  log: RequestLogger;
+  /** The caller's address, for audit entries a handler writes itself (secret reads). */
   sourceIp: string;
+  log: RequestLogger;
   userAgent: string;
 }
 
@@ -126,8 +127,8 @@ export function bindRoute<R extends RouteDefinition>(
           query: parsePart(route.query, request.query, "query"),
           body: parsePart(route.body, request.body, "body"),
           requestId: request.id,
-          log: new LazyChildLogger(log, { reqId: request.id }),
           sourceIp: request.ip,
+          log: new LazyChildLogger(log, { reqId: request.id }),
           userAgent: request.headers["user-agent"] ?? "",
         } as unknown as HandlerInput<R>;
         const output = handler(input);

@@ -10,6 +10,10 @@ export interface Database {
   agents: AgentTable;
   audit_log: AuditLogTable;
   audit_heads: AuditHeadTable;
+  secrets: SecretTable;
+  secret_versions: SecretVersionTable;
+  secret_backends: SecretBackendTable;
+  secret_key_check: SecretKeyCheckTable;
   users: UserTable;
   roles: RoleTable;
   sessions: SessionTable;
@@ -154,4 +158,44 @@ export interface AgentTable {
   tasks_completed: Generated<number>;
   tasks_failed: Generated<number>;
   total_response_ms: Generated<number>;
+}
+
+/** A secret's metadata. `agent_id` is "*" for the tenant's own secrets. */
+export interface SecretTable {
+  tenant_id: string;
+  agent_id: string;
+  name: string;
+  description: string | null;
+  current_version: number;
+  created_at: string;
+  updated_at: string;
+}
+
+/** One version of a secret, sealed by its backend (ciphertext or a reference); never plaintext. */
+export interface SecretVersionTable {
+  tenant_id: string;
+  agent_id: string;
+  name: string;
+  version: number;
+  backend: string;
+  sealed: string;
+  created_at: string;
+  created_by: string;
+  retires_at: string | null;
+}
+
+export interface SecretBackendTable {
+  tenant_id: string;
+  backend_type: string;
+  /** Sealed JSON of the Vault settings, credentials included. */
+  vault_config: string | null;
+  updated_at: string;
+}
+
+export interface SecretKeyCheckTable {
+  id: string;
+  kdf: string;
+  salt: string;
+  check_value: string;
+  created_at: string;
 }

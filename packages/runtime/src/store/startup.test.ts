@@ -27,11 +27,12 @@ for (const target of databaseTargets) {
       try {
         const applied = await migrateToLatest(store.db, store.dialect);
         expect(applied).toEqual(MIGRATION_NAMES);
-        expect(applied.slice(0, 4)).toEqual([
+        expect(applied.slice(0, 5)).toEqual([
           "0001_initial",
           "0002_api_key_scopes",
           "0003_audit_log",
           "0004_users_and_sessions",
+          "0005_secrets",
         ]);
         expect(await migrateToLatest(store.db, store.dialect)).toEqual([]);
       } finally {
