@@ -51,7 +51,20 @@ export type Expr =
   | { kind: "Propagate"; operand: Expr; span: Span }
   | { kind: "Lambda"; params: string[]; parenthesized: boolean; body: Expr | Block; span: Span };
 
-export type BinaryOperator = "||" | "&&" | "==" | "!=" | "<" | "<=" | ">" | ">=" | "+" | "-" | "*" | "/" | "%";
+export type BinaryOperator =
+  | "||"
+  | "&&"
+  | "=="
+  | "!="
+  | "<"
+  | "<="
+  | ">"
+  | ">="
+  | "+"
+  | "-"
+  | "*"
+  | "/"
+  | "%";
 
 // ---- Statements ----
 
@@ -78,7 +91,13 @@ export interface CatchClause {
 export type Statement =
   | { kind: "Let"; name: string; type: TypeRef | null; value: Expr; span: Span }
   | { kind: "Assign"; target: Expr; operator: "=" | "+=" | "-="; value: Expr; span: Span }
-  | { kind: "If"; condition: Expr; then: Block; otherwise: Block | Extract<Statement, { kind: "If" }> | null; span: Span }
+  | {
+      kind: "If";
+      condition: Expr;
+      then: Block;
+      otherwise: Block | Extract<Statement, { kind: "If" }> | null;
+      span: Span;
+    }
   | { kind: "For"; binding: string; iterable: Expr; body: Block; span: Span }
   | { kind: "While"; condition: Expr; body: Block; span: Span }
   | { kind: "Match"; subject: Expr; arms: MatchArm[]; span: Span }

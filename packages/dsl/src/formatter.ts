@@ -1,5 +1,15 @@
-import type { Block, BodyItem, Expr, Item, Param, PolicyRule, Program, Statement } from "./ast.js";
-import { isError, type Diagnostic } from "./diagnostics.js";
+import type {
+  Block,
+  BodyItem,
+  Expr,
+  IfStatement,
+  Item,
+  Param,
+  PolicyRule,
+  Program,
+  Statement,
+} from "./ast.js";
+import { type Diagnostic, isError } from "./diagnostics.js";
 import { parse } from "./parser.js";
 import { INDENT, printExpression, printType } from "./print-expression.js";
 import type { Span } from "./source.js";
@@ -26,7 +36,10 @@ export function printProgram(program: Program, comments: readonly Comment[], sou
     printItem(writer, item);
   });
   writer.leading(source.length + 1);
-  return `${writer.lines.join("\n").replace(/\n{3,}/g, "\n\n").trim()}\n`;
+  return `${writer.lines
+    .join("\n")
+    .replace(/\n{3,}/g, "\n\n")
+    .trim()}\n`;
 }
 
 /** Lines at an indentation, with the source's comments woven in by position. */
@@ -69,7 +82,8 @@ class Writer {
   /** A comment after `end` on the same line stays at the end of that line. */
   private trailing(end: number): void {
     const comment = this.comments[this.next];
-    if (!comment || comment.span.start < end || this.source.slice(end, comment.span.start).includes("\n")) return;
+    if (!comment || comment.span.start < end || this.source.slice(end, comment.span.start).includes("\n"))
+      return;
     if (comment.text.startsWith("/*") && comment.text.includes("\n")) return;
     this.lines[this.lines.length - 1] += ` ${comment.text.trimEnd()}`;
     this.lastEnd = comment.span.end;
@@ -103,7 +117,9 @@ class Writer {
   }
 
   expr(expression: Expr): string {
-    return printExpression(expression, this.depth, this.source, (block, depth) => this.inlineBlock(block, depth));
+    return printExpression(expression, this.depth, this.source, (block, depth) =>
+      this.inlineBlock(block, depth),
+    );
   }
 
   /** A block inside an expression (a lambda body); its comments were already moved above. */
@@ -119,7 +135,10 @@ class Writer {
 
 function params(list: Param[], writer: Writer): string {
   return list
-    .map((p) => `${p.name}${p.type ? `: ${printType(p.type)}` : ""}${p.default ? ` = ${writer.expr(p.default)}` : ""}`)
+    .map(
+      (p) =>
+        `${p.name}${p.type ? `: ${printType(p.type)}` : ""}${p.default ? ` = ${writer.expr(p.default)}` : ""}`,
+    )
     .join(", ");
 }
 
@@ -156,7 +175,10 @@ function printItem(writer: Writer, item: Item): void {
 function printBody(writer: Writer, span: Span, header: string, body: BodyItem[]): void {
   writer.open(span, `${header} {`);
   // Values written `key value` line up in a column, as in the language's own examples.
-  const width = Math.max(0, ...body.map((i) => (i.kind === "Entry" && i.separator === " " ? i.key.length : 0)));
+  const width = Math.max(
+    0,
+    ...body.map((i) => (i.kind === "Entry" && i.separator === " " ? i.key.length : 0)),
+  );
   for (const item of body) printBodyItem(writer, item, width);
   writer.close(span);
 }
@@ -234,7 +256,10 @@ function printStatement(writer: Writer, statement: Statement): void {
       return;
     }
     case "Assign":
-      writer.item(statement.span, `${writer.expr(statement.target)} ${statement.operator} ${writer.expr(statement.value)}`);
+      writer.item(
+        statement.span,
+        `${writer.expr(statement.target)} ${statement.operator} ${writer.expr(statement.value)}`,
+      );
       return;
     case "Return":
       writer.item(statement.span, statement.value ? `return ${writer.expr(statement.value)}` : "return");
@@ -244,10 +269,10 @@ function printStatement(writer: Writer, statement: Statement): void {
       return;
     case "If": {
       writer.open(statement.span, `if ${writer.expr(statement.condition)} {`);
-      let current: Statement & { kind: "If" } = statement;
+      let current: IfStatement = statement;
       for (;;) {
         printStatements(writer, current.then);
-        const otherwise: (typeof current)["otherwise"] = current.otherwise;
+        const otherwise: IfStatement["otherwise"] = current.otherwise;
         if (otherwise === null) break;
         writer.leading(otherwise.span.start);
         writer.depth--;
@@ -278,7 +303,8 @@ function printStatement(writer: Writer, statement: Statement): void {
     case "Match":
       writer.open(statement.span, `match ${writer.expr(statement.subject)} {`);
       for (const arm of statement.arms) {
-        const body = arm.body.kind === "Block" ? writer.inlineBlock(arm.body, writer.depth) : writer.expr(arm.body);
+        const body =
+          arm.body.kind === "Block" ? writer.inlineBlock(arm.body, writer.depth) : writer.expr(arm.body);
         writer.item(arm.span, `${writer.expr(arm.pattern)} -> ${body}`);
       }
       writer.close(statement.span);

@@ -111,12 +111,23 @@ export function lex(text: string): LexResult {
     );
     i += char.length;
   }
-  tokens.push({ kind: "eof", text: "", span: { start: text.length, end: text.length }, lineBreakBefore: true });
+  tokens.push({
+    kind: "eof",
+    text: "",
+    span: { start: text.length, end: text.length },
+    lineBreakBefore: true,
+  });
   return { tokens, comments, diagnostics };
 }
 
 type Push = (token: Omit<Token, "lineBreakBefore">) => void;
-type ErrorSink = (code: Diagnostic["code"], message: string, start: number, end: number, hint?: string) => void;
+type ErrorSink = (
+  code: Diagnostic["code"],
+  message: string,
+  start: number,
+  end: number,
+  hint?: string,
+) => void;
 
 function lexNumber(text: string, start: number, push: Push, error: ErrorSink): number {
   let i = start;
@@ -142,7 +153,7 @@ function lexNumber(text: string, start: number, push: Push, error: ErrorSink): n
     error(
       "E0004",
       `unknown unit '${unit}' in '${raw}'`,
-      numberEnd,
+      start,
       i,
       `durations take ${Object.keys(DURATION_UNITS).join(" ")}; sizes take ${Object.keys(SIZE_UNITS).join(" ")}`,
     );
@@ -179,14 +190,26 @@ function lexString(text: string, start: number, push: Push, error: ErrorSink): n
           continue;
         }
       }
-      error("E0005", `invalid escape '\\${next ?? ""}' in a string`, i, i + 2, 'use \\n \\t \\r \\" \\\\ \\0 or \\u{hex}');
+      error(
+        "E0005",
+        `invalid escape '\\${next ?? ""}' in a string`,
+        i,
+        i + 2,
+        'use \\n \\t \\r \\" \\\\ \\0 or \\u{hex}',
+      );
       i += next === undefined ? 1 : 2;
       continue;
     }
     value += c;
     i++;
   }
-  error("E0002", "unterminated string: this '\"' is never closed", start, start + 1, 'add the closing \'"\' on the same line, or use """…""" for text over several lines');
+  error(
+    "E0002",
+    "unterminated string: this '\"' is never closed",
+    start,
+    start + 1,
+    'add the closing \'"\' on the same line, or use """…""" for text over several lines',
+  );
   push({ kind: "string", text: text.slice(start, i), value, span: { start, end: i } });
   return i;
 }
@@ -194,8 +217,14 @@ function lexString(text: string, start: number, push: Push, error: ErrorSink): n
 function lexTripleString(text: string, start: number, push: Push, error: ErrorSink): number {
   const close = text.indexOf('"""', start + 3);
   if (close === -1) {
-    error("E0002", "unterminated string: this '\"\"\"' is never closed", start, start + 3);
-    push({ kind: "string", text: text.slice(start), value: text.slice(start + 3), triple: true, span: { start, end: text.length } });
+    error("E0002", 'unterminated string: this \'"""\' is never closed', start, start + 3);
+    push({
+      kind: "string",
+      text: text.slice(start),
+      value: text.slice(start + 3),
+      triple: true,
+      span: { start, end: text.length },
+    });
     return text.length;
   }
   push({

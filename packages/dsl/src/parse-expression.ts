@@ -1,6 +1,6 @@
 import type { BinaryOperator, CallArgument, Expr, RecordField } from "./ast.js";
-import { type ParserState, RESERVED } from "./parser-state.js";
 import { parseBlock } from "./parse-statement.js";
+import { type ParserState, RESERVED } from "./parser-state.js";
 import { DURATION_UNITS, describeToken, SIZE_UNITS } from "./tokens.js";
 
 const PRECEDENCE: Readonly<Record<string, number>> = {
@@ -22,7 +22,7 @@ const PRECEDENCE: Readonly<Record<string, number>> = {
 export interface ExpressionOptions {
   /**
    * In `if x {`, `for a in b {` and `with k = v {` a `{` opens the block, not a record. A record is
-   * still recognised when it cannot be a block: `{}` followed by `{`, or `{ key:`.
+   * still recognised when it cannot be a block: `{}` followed by `{` or `,`, or `{ key:`.
    */
   noRecord?: boolean;
 }
@@ -41,10 +41,21 @@ export function parseExpression(p: ParserState, options: ExpressionOptions = {})
 /** `x -> x + 1`, `(a, b) -> a + b`, `() -> { … }`. */
 function tryLambda(p: ParserState): Expr | undefined {
   const start = p.current;
-  if (start.kind === "identifier" && !RESERVED.has(start.text) && p.isPunct("->", p.peek()) && !p.peek().lineBreakBefore) {
+  if (
+    start.kind === "identifier" &&
+    !RESERVED.has(start.text) &&
+    p.isPunct("->", p.peek()) &&
+    !p.peek().lineBreakBefore
+  ) {
     p.advance();
     p.advance();
-    return { kind: "Lambda", params: [start.text], parenthesized: false, body: lambdaBody(p), span: p.spanFrom(start) };
+    return {
+      kind: "Lambda",
+      params: [start.text],
+      parenthesized: false,
+      body: lambdaBody(p),
+      span: p.spanFrom(start),
+    };
   }
   if (!p.isPunct("(")) return undefined;
   const params: string[] = [];
@@ -120,10 +131,17 @@ function parsePostfix(p: ParserState, options: ExpressionOptions): Expr {
         p.advance();
         const name = p.current;
         if (name.kind !== "identifier") {
-          p.fail(`expected a field or method name after '.', found ${describeToken(name)}`, { expected: ["a name"] });
+          p.fail(`expected a field or method name after '.', found ${describeToken(name)}`, {
+            expected: ["a name"],
+          });
         }
         p.advance();
-        expression = { kind: "Member", object: expression, property: name.text, span: p.spanFrom(expression.span) };
+        expression = {
+          kind: "Member",
+          object: expression,
+          property: name.text,
+          span: p.spanFrom(expression.span),
+        };
       } else if (p.isPunct("(") && !token.lineBreakBefore) {
         p.advance();
         const args = parseArguments(p);
@@ -150,8 +168,10 @@ function parsePostfix(p: ParserState, options: ExpressionOptions): Expr {
 function parseArguments(p: ParserState): CallArgument[] {
   const args: CallArgument[] = [];
   while (!p.isPunct(")")) {
-    if (p.atEnd()) p.fail("expected ')' to close the argument list, found end of file", { expected: ["')'"] });
-    const named = p.current.kind === "identifier" && p.isPunct(":", p.peek()) && !RESERVED.has(p.current.text);
+    if (p.atEnd())
+      p.fail("expected ')' to close the argument list, found end of file", { expected: ["')'"] });
+    const named =
+      p.current.kind === "identifier" && p.isPunct(":", p.peek()) && !RESERVED.has(p.current.text);
     let name: string | null = null;
     if (named) {
       name = p.advance().text;
@@ -176,7 +196,12 @@ function parsePrimary(p: ParserState, options: ExpressionOptions): Expr {
   switch (token.kind) {
     case "number": {
       p.advance();
-      return { kind: "Number", raw: token.text, value: Number(token.text.replace(/_/g, "")), span: token.span };
+      return {
+        kind: "Number",
+        raw: token.text,
+        value: Number(token.text.replace(/_/g, "")),
+        span: token.span,
+      };
     }
     case "duration": {
       p.advance();
@@ -191,7 +216,12 @@ function parsePrimary(p: ParserState, options: ExpressionOptions): Expr {
     case "size": {
       p.advance();
       const [, amount = "0", unit = "B"] = /^([0-9_.]+)([A-Za-z]+)$/.exec(token.text) ?? [];
-      return { kind: "Size", raw: token.text, bytes: Number(amount.replace(/_/g, "")) * (SIZE_UNITS[unit] ?? 1), span: token.span };
+      return {
+        kind: "Size",
+        raw: token.text,
+        bytes: Number(amount.replace(/_/g, "")) * (SIZE_UNITS[unit] ?? 1),
+        span: token.span,
+      };
     }
     case "string":
       p.advance();
@@ -241,7 +271,9 @@ function parseArray(p: ParserState): Expr {
     elements.push(parseExpression(p));
     if (!p.accept(",")) {
       if (!p.isPunct("]")) {
-        p.fail(`expected ',' or ']' in the list, found ${describeToken(p.current)}`, { expected: ["','", "']'"] });
+        p.fail(`expected ',' or ']' in the list, found ${describeToken(p.current)}`, {
+          expected: ["','", "']'"],
+        });
       }
     }
   }
@@ -262,7 +294,9 @@ function parseRecord(p: ParserState, typeName: string | null = null, start?: num
     if (p.atEnd()) p.fail("this '{' is never closed", { token: open, code: "E1002", expected: ["'}'"] });
     const key = p.current;
     if (key.kind !== "identifier" && key.kind !== "string") {
-      p.fail(`expected a field name in the record, found ${describeToken(key)}`, { expected: ["a name", "a string"] });
+      p.fail(`expected a field name in the record, found ${describeToken(key)}`, {
+        expected: ["a name", "a string"],
+      });
     }
     p.advance();
     if (!p.accept(":") && !p.accept("=")) {
@@ -285,5 +319,10 @@ function parseRecord(p: ParserState, typeName: string | null = null, start?: num
     }
   }
   p.advance();
-  return { kind: "Record", typeName, fields, span: p.spanFrom(start === undefined ? open.span : { start, end: start }) };
+  return {
+    kind: "Record",
+    typeName,
+    fields,
+    span: p.spanFrom(start === undefined ? open.span : { start, end: start }),
+  };
 }

@@ -67,7 +67,15 @@ function parseAgent(p: ParserState): AgentDecl {
   const params = p.isPunct("(") ? parseParams(p, `agent ${name.text}`) : null;
   const returns = p.accept("->") ? parseTypeRef(p) : null;
   const { items } = parseList(p, `agent ${name.text}`, () => parseBodyItem(p));
-  return { kind: "Agent", name: name.text, params, returns, body: items, span: p.spanFrom(start), nameSpan: name.span };
+  return {
+    kind: "Agent",
+    name: name.text,
+    params,
+    returns,
+    body: items,
+    span: p.spanFrom(start),
+    nameSpan: name.span,
+  };
 }
 
 export function parseFunction(p: ParserState): FunctionDecl {
@@ -76,7 +84,15 @@ export function parseFunction(p: ParserState): FunctionDecl {
   const params = parseParams(p, `function ${name.text}`);
   const returns = p.accept("->") ? parseTypeRef(p) : null;
   const body = parseBlock(p);
-  return { kind: "Function", name: name.text, params, returns, body, span: p.spanFrom(start), nameSpan: name.span };
+  return {
+    kind: "Function",
+    name: name.text,
+    params,
+    returns,
+    body,
+    span: p.spanFrom(start),
+    nameSpan: name.span,
+  };
 }
 
 function parseTypeDecl(p: ParserState): TypeDecl {
@@ -102,7 +118,13 @@ function parseTypeDecl(p: ParserState): TypeDecl {
       nameSpan: name.span,
     };
   }
-  return { kind: "TypeDecl", name: name.text, value: parseTypeRef(p), span: p.spanFrom(start), nameSpan: name.span };
+  return {
+    kind: "TypeDecl",
+    name: name.text,
+    value: parseTypeRef(p),
+    span: p.spanFrom(start),
+    nameSpan: name.span,
+  };
 }
 
 export function parsePolicy(p: ParserState): PolicyDecl {
@@ -115,7 +137,9 @@ export function parsePolicy(p: ParserState): PolicyDecl {
 function parsePolicyRule(p: ParserState): PolicyRule {
   const start = p.current;
   if (start.kind !== "identifier" || !(EFFECTS as readonly string[]).includes(start.text)) {
-    p.fail(`expected a policy rule, found ${describeToken(start)}`, { expected: EFFECTS.map((e) => `'${e}'`) });
+    p.fail(`expected a policy rule, found ${describeToken(start)}`, {
+      expected: EFFECTS.map((e) => `'${e}'`),
+    });
   }
   p.advance();
   p.expect(":", `after '${start.text}'`);
@@ -150,12 +174,26 @@ export function parseBodyItem(p: ParserState): BodyItem {
   p.advance();
   if (p.isPunct("{") && !p.current.lineBreakBefore) {
     const { items } = parseList(p, `'${key.text}'`, () => parseBodyItem(p));
-    return { kind: "Section", key: key.text, label: null, body: items, span: p.spanFrom(key), keySpan: key.span };
+    return {
+      kind: "Section",
+      key: key.text,
+      label: null,
+      body: items,
+      span: p.spanFrom(key),
+      keySpan: key.span,
+    };
   }
   if (named && p.isPunct("{", p.peek())) {
     const label = p.advance();
     const { items } = parseList(p, `'${key.text} ${label.text}'`, () => parseBodyItem(p));
-    return { kind: "Section", key: key.text, label: label.text, body: items, span: p.spanFrom(key), keySpan: key.span };
+    return {
+      kind: "Section",
+      key: key.text,
+      label: label.text,
+      body: items,
+      span: p.spanFrom(key),
+      keySpan: key.span,
+    };
   }
   let separator: ":" | "=" | " " = " ";
   if (p.accept(":")) separator = ":";
@@ -167,7 +205,14 @@ export function parseBodyItem(p: ParserState): BodyItem {
     });
   }
   const value = parseExpression(p);
-  const entry = { kind: "Entry" as const, key: key.text, separator, value, span: p.spanFrom(key), keySpan: key.span };
+  const entry = {
+    kind: "Entry" as const,
+    key: key.text,
+    separator,
+    value,
+    span: p.spanFrom(key),
+    keySpan: key.span,
+  };
   p.endOfItem(`the setting '${key.text}'`);
   return entry;
 }

@@ -1,8 +1,8 @@
 import type { Block, CatchClause, IfStatement, MatchArm, Statement } from "./ast.js";
+import { TOP_LEVEL_KEYWORDS } from "./ast.js";
 import { parseBinary, parseExpression, recordAhead } from "./parse-expression.js";
 import { parseTypeRef } from "./parse-type.js";
-import { type ParserState, ParseAbort, SyntaxFailure } from "./parser-state.js";
-import { TOP_LEVEL_KEYWORDS } from "./ast.js";
+import { ParseAbort, type ParserState, SyntaxFailure } from "./parser-state.js";
 import { describeToken, type Token } from "./tokens.js";
 
 /**
@@ -99,10 +99,18 @@ export function parseStatement(p: ParserState): Statement {
       p.advance();
       const binding = p.identifier("a loop variable");
       if (!p.acceptWord("in")) {
-        p.fail(`expected 'in' after 'for ${binding.text}', found ${describeToken(p.current)}`, { expected: ["'in'"] });
+        p.fail(`expected 'in' after 'for ${binding.text}', found ${describeToken(p.current)}`, {
+          expected: ["'in'"],
+        });
       }
       const iterable = parseExpression(p, { noRecord: true });
-      statement = { kind: "For", binding: binding.text, iterable, body: parseBlock(p), span: p.spanFrom(start) };
+      statement = {
+        kind: "For",
+        binding: binding.text,
+        iterable,
+        body: parseBlock(p),
+        span: p.spanFrom(start),
+      };
       break;
     }
     case "while": {
@@ -128,7 +136,10 @@ export function parseStatement(p: ParserState): Statement {
       const operator = p.current;
       if ((p.isPunct("=") || p.isPunct("+=") || p.isPunct("-=")) && !operator.lineBreakBefore) {
         if (expression.kind !== "Identifier" && expression.kind !== "Member" && expression.kind !== "Index") {
-          p.fail(`cannot assign to this expression`, { token: start, hint: "assign to a name, a field or an index" });
+          p.fail(`cannot assign to this expression`, {
+            token: start,
+            hint: "assign to a name, a field or an index",
+          });
         }
         p.advance();
         statement = {
@@ -169,7 +180,9 @@ function parseMatch(p: ParserState): Statement {
     // A pattern is a plain value or name; parsing it below the lambda level keeps `x -> …` an arm.
     const pattern = parseBinary(p, 1);
     if (!p.accept("->") && !p.accept("=>")) {
-      p.fail(`expected '->' after the match pattern, found ${describeToken(p.current)}`, { expected: ["'->'", "'=>'"] });
+      p.fail(`expected '->' after the match pattern, found ${describeToken(p.current)}`, {
+        expected: ["'->'", "'=>'"],
+      });
     }
     const body = p.isPunct("{") && !recordAhead(p) ? parseBlock(p) : parseExpression(p);
     const arm = { pattern, body, span: p.spanFrom(armStart) };
@@ -202,7 +215,9 @@ function parseTry(p: ParserState): Statement {
     catches.push({ type, binding, body: parseBlock(p), span: p.spanFrom(clauseStart) });
   }
   if (catches.length === 0) {
-    p.fail(`expected 'catch' after the try block, found ${describeToken(p.current)}`, { expected: ["'catch'"] });
+    p.fail(`expected 'catch' after the try block, found ${describeToken(p.current)}`, {
+      expected: ["'catch'"],
+    });
   }
   return { kind: "Try", body, catches, span: p.spanFrom(start) };
 }

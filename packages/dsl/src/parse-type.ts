@@ -14,9 +14,12 @@ export function parseTypeRef(p: ParserState): TypeRef {
       do args.push(parseTypeRef(p));
       while (p.accept(","));
       if (!p.accept(">")) {
-        p.fail(`expected ',' or '>' in the type arguments of ${name.text}, found ${describeToken(p.current)}`, {
-          expected: ["','", "'>'"],
-        });
+        p.fail(
+          `expected ',' or '>' in the type arguments of ${name.text}, found ${describeToken(p.current)}`,
+          {
+            expected: ["','", "'>'"],
+          },
+        );
       }
     }
   } finally {

@@ -101,7 +101,10 @@ export class ParserState {
   }
 
   /** Reports an error at `token` and abandons the current construct. */
-  fail(message: string, options: { token?: Token; expected?: string[]; hint?: string; code?: DiagnosticCode } = {}): never {
+  fail(
+    message: string,
+    options: { token?: Token; expected?: string[]; hint?: string; code?: DiagnosticCode } = {},
+  ): never {
     const token = options.token ?? this.current;
     this.report({
       code: options.code ?? "E1001",
@@ -127,7 +130,9 @@ export class ParserState {
     const token = this.current;
     if (token.kind === "identifier" && !RESERVED.has(token.text)) return this.advance();
     if (token.kind === "identifier") {
-      return this.fail(`'${token.text}' is a reserved word and cannot be used as ${what}`, { expected: [what] });
+      return this.fail(`'${token.text}' is a reserved word and cannot be used as ${what}`, {
+        expected: [what],
+      });
     }
     return this.fail(`expected ${what}, found ${describeToken(token)}`, { expected: [what] });
   }

@@ -3,7 +3,10 @@ import type { Expr, TypeRef } from "./ast.js";
 export const INDENT = "    ";
 const MAX_FLAT = 80;
 
-export type BlockPrinter = (block: Extract<Expr, { kind: "Lambda" }>["body"] & { kind: "Block" }, depth: number) => string;
+export type BlockPrinter = (
+  block: Extract<Expr, { kind: "Lambda" }>["body"] & { kind: "Block" },
+  depth: number,
+) => string;
 
 /** How a string is written back: the shortest escape for each character the lexer understands. */
 export function quote(value: string): string {

@@ -1,13 +1,6 @@
 import type { Span } from "./source.js";
 
-export type TokenKind =
-  | "identifier"
-  | "string"
-  | "number"
-  | "duration"
-  | "size"
-  | "punct"
-  | "eof";
+export type TokenKind = "identifier" | "string" | "number" | "duration" | "size" | "punct" | "eof";
 
 export interface Token {
   readonly kind: TokenKind;
