@@ -1,4 +1,5 @@
 import type { Diagnostic } from "./diagnostics.js";
+import { LIMITS } from "./parser-state.js";
 import { type Comment, DURATION_UNITS, PUNCTUATION, SIZE_UNITS, type Token } from "./tokens.js";
 
 export interface LexResult {
@@ -33,7 +34,18 @@ export function lex(text: string): LexResult {
   let i = 0;
   let lineBreak = true;
 
-  const error = (code: Diagnostic["code"], message: string, start: number, end: number, hint?: string) =>
+  const error = (code: Diagnostic["code"], message: string, start: number, end: number, hint?: string) => {
+    // Past the cap, one more error says so and the rest are dropped; lexing still finishes.
+    if (diagnostics.length > LIMITS.maxErrors) return;
+    if (diagnostics.length === LIMITS.maxErrors) {
+      diagnostics.push({
+        code: "E1004",
+        severity: "error",
+        message: `stopped after ${LIMITS.maxErrors} errors; fix these and check again`,
+        span: { start, end },
+      });
+      return;
+    }
     diagnostics.push({
       code,
       severity: "error",
@@ -41,6 +53,7 @@ export function lex(text: string): LexResult {
       span: { start, end },
       ...(hint ? { hint } : {}),
     });
+  };
   const push = (token: Omit<Token, "lineBreakBefore">) => {
     tokens.push({ ...token, lineBreakBefore: lineBreak });
     lineBreak = false;

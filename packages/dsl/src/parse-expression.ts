@@ -187,7 +187,7 @@ function parseArguments(p: ParserState): CallArgument[] {
 /** Whether a `{` in a no-record position still starts a record (see ExpressionOptions). */
 export function recordAhead(p: ParserState): boolean {
   const first = p.peek();
-  if (p.isPunct("}", first)) return p.isPunct("{", p.peek(2));
+  if (p.isPunct("}", first)) return p.isPunct("{", p.peek(2)) || p.isPunct(",", p.peek(2));
   return (first.kind === "identifier" || first.kind === "string") && p.isPunct(":", p.peek(2));
 }
 

@@ -54,7 +54,12 @@ describe("parsing", () => {
       ].join("\n"),
     );
     expect(diagnostics).toEqual([]);
-    expect(comments.map((c) => c.text)).toEqual(["// line comment", "# hash comment", "/* block\n   comment */", "# two years"]);
+    expect(comments.map((c) => c.text)).toEqual([
+      "// line comment",
+      "# hash comment",
+      "/* block\n   comment */",
+      "# two years",
+    ]);
     const body = program.items[0]!.kind === "BlockDecl" ? program.items[0]!.body : [];
     const values = body.map((e) => (e.kind === "Entry" ? e.value : null));
     expect(values[0]).toMatchObject({ kind: "Duration", raw: "730d", milliseconds: 730 * 86_400_000 });
@@ -99,10 +104,21 @@ function f(items: List<Item>, limit: Int = 10) -> Result<String, Error> {
     const { program } = parse("policy p {\n    allow: x if a || b && c == 1 + 2 * 3\n}");
     const rule = program.items[0]!.kind === "Policy" ? program.items[0]!.rules[0]! : undefined;
     const shape = (e: unknown): unknown => {
-      const n = e as { kind: string; operator?: string; left?: unknown; right?: unknown; name?: string; raw?: string };
+      const n = e as {
+        kind: string;
+        operator?: string;
+        left?: unknown;
+        right?: unknown;
+        name?: string;
+        raw?: string;
+      };
       return n.kind === "Binary" ? [shape(n.left), n.operator, shape(n.right)] : (n.name ?? n.raw);
     };
-    expect(shape(rule!.condition)).toEqual(["a", "||", ["b", "&&", ["c", "==", ["1", "+", ["2", "*", "3"]]]]]);
+    expect(shape(rule!.condition)).toEqual([
+      "a",
+      "||",
+      ["b", "&&", ["c", "==", ["1", "+", ["2", "*", "3"]]]],
+    ]);
   });
 
   it("reads with blocks whose settings include a record", () => {

@@ -33,6 +33,13 @@ export function parse(text: string): ParseResult {
     };
   }
   const lexed = lex(text);
+  if (lexed.diagnostics.length > LIMITS.maxErrors) {
+    return {
+      program: { kind: "Program", items: [], span: { start: 0, end: text.length } },
+      comments: lexed.comments,
+      diagnostics: lexed.diagnostics,
+    };
+  }
   const p = new ParserState(lexed.tokens, text);
   for (const diagnostic of lexed.diagnostics) p.diagnostics.push(diagnostic);
   p.errors = lexed.diagnostics.length;

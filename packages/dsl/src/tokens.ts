@@ -79,9 +79,7 @@ export function describeToken(token: Token): string {
       return "end of file";
     case "string":
       return "a string";
-    case "identifier":
-      return `'${token.text}'`;
     default:
-      return `'${token.text.length > 20 ? `${token.text.slice(0, 20)}…` : token.text}'`;
+      return `'${token.text.length > 40 ? `${token.text.slice(0, 40)}…` : token.text}'`;
   }
 }

@@ -7,7 +7,13 @@ export function fixture(name: string): string {
   return readFileSync(`${FIXTURES}${name}`, "utf8");
 }
 
-export function brokenFixtures(): { name: string; text: string; line: number; column: number; code: string }[] {
+export function brokenFixtures(): {
+  name: string;
+  text: string;
+  line: number;
+  column: number;
+  code: string;
+}[] {
   return readdirSync(`${FIXTURES}broken`)
     .filter((f) => f.endsWith(".symbi"))
     .sort()
@@ -22,6 +28,8 @@ export function brokenFixtures(): { name: string; text: string; line: number; co
 /** An AST without positions, to compare meaning across formatting. */
 export function withoutSpans(value: unknown): unknown {
   return JSON.parse(
-    JSON.stringify(value, (key, v) => (key === "span" || key === "keySpan" || key === "nameSpan" ? undefined : v)),
+    JSON.stringify(value, (key, v) =>
+      key === "span" || key === "keySpan" || key === "nameSpan" ? undefined : v,
+    ),
   );
 }
