@@ -31,6 +31,7 @@ export const DIAGNOSTIC_CODES = {
   W0003: "unknown key",
   W0004: "agent not defined in this file",
   W0005: "webhook without a secret",
+  W0006: "default applied",
 } as const;
 export type DiagnosticCode = keyof typeof DIAGNOSTIC_CODES;
 

@@ -17,6 +17,7 @@ export const Permission = z.enum([
   "keys:read",
   "keys:write",
   "audit:read",
+  "dsl:write",
 ]);
 export type Permission = z.infer<typeof Permission>;
 

@@ -12,6 +12,7 @@ import {
   AgentUpdateRequest,
 } from "./agents.js";
 import { AuditListQuery, AuditPage, AuditVerification } from "./audit.js";
+import { dslRoutes } from "./dsl-routes.js";
 import {
   ApiKeyCreatedResponse,
   ApiKeyCreateRequest,
@@ -247,6 +248,7 @@ export const routes = {
     contract: false,
     response: AuditVerification,
   }),
+  ...dslRoutes,
 } as const;
 
 export type Routes = typeof routes;

@@ -9,6 +9,7 @@ import { AuditTrail } from "./audit/audit-trail.js";
 import { ConfigError } from "./config/load.js";
 import { planReload } from "./config/reload.js";
 import type { Config } from "./config/schema.js";
+import { DslService } from "./dsl/dsl-service.js";
 import { ApiKeyRepository } from "./identity/api-key-repository.js";
 import { ApiKeyService } from "./identity/api-key-service.js";
 import { Authenticator } from "./identity/authenticator.js";
@@ -136,6 +137,7 @@ export async function startRuntime(initial: Config, options: StartOptions = {}):
       agents,
       apiKeys: new ApiKeyService(apiKeys),
       audit: new AuditTrail(new AuditRepository(store)),
+      dsl: new DslService(agents),
       limits,
       system: {
         version: RUNTIME_VERSION,

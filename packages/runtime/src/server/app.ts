@@ -5,6 +5,8 @@ import { registerAgentRoutes } from "../agents/agent-routes.js";
 import type { AgentService } from "../agents/agent-service.js";
 import { registerAuditRoutes } from "../audit/audit-routes.js";
 import type { AuditTrail } from "../audit/audit-trail.js";
+import { registerDslRoutes } from "../dsl/dsl-routes.js";
+import type { DslService } from "../dsl/dsl-service.js";
 import { registerApiKeyRoutes } from "../identity/api-key-routes.js";
 import type { ApiKeyService } from "../identity/api-key-service.js";
 import type { Authenticator } from "../identity/authenticator.js";
@@ -26,6 +28,7 @@ export interface AppDependencies {
   agents: AgentService;
   apiKeys: ApiKeyService;
   audit: AuditTrail;
+  dsl: DslService;
   limits: RateLimits;
   system: SystemRouteDependencies;
 }
@@ -73,5 +76,6 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   registerAgentRoutes(context, deps.agents);
   registerApiKeyRoutes(context, deps.apiKeys);
   registerAuditRoutes(context, deps.audit);
+  registerDslRoutes(context, deps.dsl);
   return app;
 }
