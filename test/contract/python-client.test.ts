@@ -200,7 +200,10 @@ for (const target of databaseTargets) {
           validate_only: true,
         });
         expect(validated.status).toBe(200);
-        expect(DslCompileResponse.parse(JSON.parse(validated.text))).toMatchObject({ success: true, errors: [] });
+        expect(DslCompileResponse.parse(JSON.parse(validated.text))).toMatchObject({
+          success: true,
+          errors: [],
+        });
 
         const compiled = await pythonCall(server.api, "POST", "/dsl/compile", {
           dsl_content: README_DSL,
@@ -218,7 +221,7 @@ for (const target of databaseTargets) {
 
       it("compile_dsl answers syntax errors with 200, success false and the errors filled", async () => {
         const broken = await pythonCall(server.api, "POST", "/dsl/compile", {
-          dsl_content: "agent oops {\n    name: \"unterminated\n}\n",
+          dsl_content: 'agent oops {\n    name: "unterminated\n}\n',
           agent_name: "oops",
           validate_only: false,
         });

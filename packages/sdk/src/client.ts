@@ -8,6 +8,7 @@ import {
 } from "./options.js";
 import { AgentsResource } from "./resources/agents.js";
 import { AuditResource } from "./resources/audit.js";
+import { DslResource } from "./resources/dsl.js";
 import { KeysResource } from "./resources/keys.js";
 import { SystemResource } from "./resources/system.js";
 import { Transport } from "./transport.js";
@@ -30,6 +31,7 @@ const DEFAULT_POLL_INTERVAL_MS = 250;
 export class SymbiontClient {
   readonly agents: AgentsResource;
   readonly audit: AuditResource;
+  readonly dsl: DslResource;
   readonly keys: KeysResource;
   readonly system: SystemResource;
   readonly #transport: Transport;
@@ -38,6 +40,7 @@ export class SymbiontClient {
     this.#transport = new Transport(resolveOptions(options, internals));
     this.agents = new AgentsResource(this.#transport);
     this.audit = new AuditResource(this.#transport);
+    this.dsl = new DslResource(this.#transport);
     this.keys = new KeysResource(this.#transport);
     this.system = new SystemResource(this.#transport);
   }

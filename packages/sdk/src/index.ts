@@ -27,6 +27,7 @@ export type { Page } from "./pagination.js";
 export { SDK_VERSION } from "./platform.js";
 export type { AgentsResource } from "./resources/agents.js";
 export type { AuditResource } from "./resources/audit.js";
+export type { DslResource } from "./resources/dsl.js";
 export type { KeysResource } from "./resources/keys.js";
 export type { SystemResource } from "./resources/system.js";
 export type * from "./types.js";
