@@ -2,6 +2,7 @@ import { Command, CommanderError } from "commander";
 import { describeClientError } from "./client-errors.js";
 import { registerAgentCommands } from "./commands/agents.js";
 import { registerAuditCommands } from "./commands/audit.js";
+import { registerDslCommands } from "./commands/dsl.js";
 import { registerKeyCommands } from "./commands/keys.js";
 import { registerUpCommand } from "./commands/up.js";
 import { CliError, ExitCode } from "./exit-codes.js";
@@ -38,6 +39,7 @@ Every command takes --json. Exit codes: 0 ok, 1 failure, 2 usage, 3 runtime unre
   registerAgentCommands(program);
   registerKeyCommands(program);
   registerAuditCommands(program);
+  registerDslCommands(program);
   return program;
 }
 

@@ -131,4 +131,18 @@ export function renderDiagnostic(
   return lines.join("\n");
 }
 
+/** The reverse of `locate`: a diagnostic received with positions (from the API) back onto its source. */
+export function unlocate(source: SourceText, located: LocatedDiagnostic): Diagnostic {
+  const start = source.offset({ line: located.line, column: located.column });
+  const end = source.offset({ line: located.end_line, column: located.end_column });
+  return {
+    code: located.code,
+    severity: located.severity,
+    message: located.message,
+    span: { start, end: Math.max(start, end) },
+    ...(located.expected.length > 0 ? { expected: located.expected } : {}),
+    ...(located.hint ? { hint: located.hint } : {}),
+  };
+}
+
 export const isError = (diagnostic: Diagnostic) => diagnostic.severity === "error";

@@ -27,6 +27,7 @@ export {
   type RenderOptions,
   renderDiagnostic,
   type Severity,
+  unlocate,
 } from "./diagnostics.js";
 export { type FormatResult, format } from "./formatter.js";
 export { lex } from "./lexer.js";

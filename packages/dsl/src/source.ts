@@ -44,6 +44,21 @@ export class SourceText {
     return { line: index + 1, column: codePointLength(this.text.slice(start, clamped)) + 1 };
   }
 
+  /** The offset of a 1-based line and code-point column (clamped to the text). */
+  offset(position: Position): number {
+    const line = Math.max(1, Math.min(position.line, this.lineStarts.length));
+    const start = this.lineStarts[line - 1] ?? 0;
+    const text = this.line(line);
+    let offset = 0;
+    let column = 1;
+    for (const char of text) {
+      if (column >= position.column) break;
+      offset += char.length;
+      column++;
+    }
+    return start + offset;
+  }
+
   /** The text of a 1-based line, without its line break. */
   line(line: number): string {
     const start = this.lineStarts[line - 1] ?? this.text.length;
