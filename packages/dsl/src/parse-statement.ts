@@ -20,14 +20,9 @@ export function parseList<T>(p: ParserState, what: string, item: () => T): { ite
     for (;;) {
       const token = p.current;
       if (p.isPunct("}")) {
-        const closesOuter =
-          token.lineBreakBefore &&
-          p.indentOf(token) < indent &&
-          p.openerIndents.slice(0, -1).includes(p.indentOf(token));
-        if (closesOuter) {
-          unclosed(p, open, what);
-          return { items, open };
-        }
+        // Braces match strictly; a closing brace indented less than its opener's line is only
+        // remembered, to blame the right block if the file later turns out to lack a '}'.
+        if (token.lineBreakBefore && p.indentOf(token) < indent) p.suspect = { open, what };
         p.advance();
         return { items, open };
       }
@@ -35,16 +30,8 @@ export function parseList<T>(p: ParserState, what: string, item: () => T): { ite
         unclosed(p, open, what);
         return { items, open };
       }
-      if (
-        p.openerIndents.length > 1 &&
-        token.lineBreakBefore &&
-        p.columnOf(token) === 1 &&
-        (TOP_LEVEL_KEYWORDS as readonly string[]).includes(token.text) &&
-        token.kind === "identifier" &&
-        !p.isPunct(":", p.peek()) &&
-        !p.isPunct("=", p.peek())
-      ) {
-        // A definition starting in column 1 inside a block: the block above it was left open.
+      if (startsDefinition(p, token)) {
+        // A definition header in column 1 inside a block: the block above it was left open.
         unclosed(p, open, what);
         return { items, open };
       }
@@ -62,14 +49,28 @@ export function parseList<T>(p: ParserState, what: string, item: () => T): { ite
   }
 }
 
+/** `agent x {`, `policy p {`, `metadata {`, `function f(`, `type T =` starting in column 1. */
+function startsDefinition(p: ParserState, token: Token): boolean {
+  if (token.kind !== "identifier" || !token.lineBreakBefore || p.columnOf(token) !== 1) return false;
+  if (!(TOP_LEVEL_KEYWORDS as readonly string[]).includes(token.text)) return false;
+  const next = p.peek();
+  if (p.isPunct("{", next)) return true;
+  return next.kind === "identifier" && ["{", "(", "=", "->"].some((punct) => p.isPunct(punct, p.peek(2)));
+}
+
 function unclosed(p: ParserState, open: Token, what: string): void {
+  // A block inside this one that was closed by a brace indented like an outer block most likely
+  // took this block's '}': blame that one.
+  const suspect = p.suspect && p.suspect.open.span.start > open.span.start ? p.suspect : undefined;
   p.report({
     code: "E1002",
     severity: "error",
-    message: `${what} opened here is never closed`,
-    span: open.span,
+    message: `${suspect ? suspect.what : what} opened here is never closed`,
+    span: (suspect ? suspect.open : open).span,
     expected: ["'}'"],
-    hint: "add the missing '}'",
+    hint: suspect
+      ? "add the missing '}': a '}' indented like an outer block closed this one instead"
+      : "add the missing '}'",
   });
   if (p.atEnd()) throw new ParseAbort();
 }

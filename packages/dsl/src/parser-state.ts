@@ -38,6 +38,8 @@ export class ParserState {
   depth = 0;
   errors = 0;
   readonly diagnostics: Diagnostic[] = [];
+  /** The last block closed by a '}' indented less than the line that opened it. */
+  suspect: { open: Token; what: string } | undefined;
   /** Indentation of the lines that opened the blocks we are in, innermost last. */
   readonly openerIndents: number[] = [];
 

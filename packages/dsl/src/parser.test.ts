@@ -158,6 +158,32 @@ agent b {
     expect(program.items.map((i) => (i.kind === "Agent" ? i.name : ""))).toContain("b");
   });
 
+  it("accepts valid code however it is indented", () => {
+    const text = "agent a {\nwith x = 1 {\n        if y {\n    z()\n  }\n}\n      memory m\n    }\n";
+    expect(parse(text).diagnostics).toEqual([]);
+  });
+
+  it("blames a missing '}' on the block that lacks it, not on the end of the file", () => {
+    const text = [
+      "agent a {",
+      "    policy p {",
+      '        allow: ["read"]',
+      "",
+      "    with timeout = 5s {",
+      "        return 1",
+      "    }",
+      "}",
+      "",
+    ].join("\n");
+    const errors = parse(text).diagnostics.filter(isError);
+    expect(errors[0]).toMatchObject({ code: "E1002", message: "policy p opened here is never closed" });
+    expect(errors[0]!.span.start).toBe(text.indexOf("{", text.indexOf("policy")));
+    // The next definition in column 1 ends an unclosed block too, and is parsed as itself.
+    const next = parse('agent a {\n    name: "x"\n\nagent b {\n    name: "y"\n}\n');
+    expect(next.diagnostics.map((d) => d.message)).toEqual(["agent a opened here is never closed"]);
+    expect(next.program.items.map((i) => (i.kind === "Agent" ? i.name : ""))).toEqual(["a", "b"]);
+  });
+
   it("says what it expected", () => {
     const { diagnostics } = parse("agent a {\n    policy p {\n        permit: x\n    }\n}");
     expect(diagnostics[0]).toMatchObject({
