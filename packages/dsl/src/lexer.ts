@@ -55,7 +55,8 @@ export function lex(text: string): LexResult {
     });
   };
   const push = (token: Omit<Token, "lineBreakBefore">) => {
-    tokens.push({ ...token, lineBreakBefore: lineBreak });
+    (token as { lineBreakBefore: boolean }).lineBreakBefore = lineBreak;
+    tokens.push(token as Token);
     lineBreak = false;
   };
 
@@ -105,7 +106,7 @@ export function lex(text: string): LexResult {
       i = text.startsWith('"""', i) ? lexTripleString(text, i, push, error) : lexString(text, i, push, error);
       continue;
     }
-    const punct = PUNCTUATION.find((p) => text.startsWith(p, i));
+    const punct = punctuationAt(text, i);
     if (punct) {
       push({ kind: "punct", text: punct, span: { start: i, end: i + punct.length } });
       i += punct.length;
@@ -131,6 +132,17 @@ export function lex(text: string): LexResult {
     lineBreakBefore: true,
   });
   return { tokens, comments, diagnostics };
+}
+
+const SINGLE = new Set<string>(PUNCTUATION.filter((p) => p.length === 1));
+const DOUBLE = new Set<string>(PUNCTUATION.filter((p) => p.length === 2));
+
+/** The longest punctuation at `i`, without scanning the whole list: this runs for every symbol. */
+function punctuationAt(text: string, i: number): string | undefined {
+  const two = text.slice(i, i + 2);
+  if (DOUBLE.has(two)) return two;
+  const one = text[i]!;
+  return SINGLE.has(one) ? one : undefined;
 }
 
 type Push = (token: Omit<Token, "lineBreakBefore">) => void;
