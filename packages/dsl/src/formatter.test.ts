@@ -73,6 +73,19 @@ describe("formatting", () => {
     expect(out.endsWith("}\n")).toBe(true);
   });
 
+  it("stays idempotent and meaning-preserving with comments at the end of any line", () => {
+    const lines = fixture("incident_tracker.symbi").split("\n");
+    for (let every = 2; every <= 7; every++) {
+      const text = lines.map((line, i) => (i % every === 0 && line.trim() !== "" ? `${line} // c${i}` : line)).join("\n");
+      const once = formatted(text);
+      expect(formatted(once)).toBe(once);
+      expect(withoutSpans(parse(once).program)).toEqual(withoutSpans(parse(text).program));
+      for (let i = 0; i < lines.length; i += every) {
+        if (lines[i]!.trim() !== "") expect(once).toContain(`// c${i}`);
+      }
+    }
+  });
+
   it("keeps every comment", () => {
     const text = '// a\nagent x { // b\n    # c\n    name: "n" /* d */\n    // e\n}\n// f\n';
     const out = formatted(text);
