@@ -90,7 +90,7 @@ export function compileAgent(agent: AgentDecl, checker: Checker, source: SourceT
       }
     }
   }
-  const security = body.has("security") ? body.section("security") : undefined;
+  const security = body.section("security");
   const securitySettings = security ? sectionValue(security, source.text) : undefined;
   if (typeof securitySettings?.sandbox === "string") limits.sandbox = securitySettings.sandbox;
 

@@ -76,7 +76,9 @@ describe("formatting", () => {
   it("stays idempotent and meaning-preserving with comments at the end of any line", () => {
     const lines = fixture("incident_tracker.symbi").split("\n");
     for (let every = 2; every <= 7; every++) {
-      const text = lines.map((line, i) => (i % every === 0 && line.trim() !== "" ? `${line} // c${i}` : line)).join("\n");
+      const text = lines
+        .map((line, i) => (i % every === 0 && line.trim() !== "" ? `${line} // c${i}` : line))
+        .join("\n");
       const once = formatted(text);
       expect(formatted(once)).toBe(once);
       expect(withoutSpans(parse(once).program)).toEqual(withoutSpans(parse(text).program));

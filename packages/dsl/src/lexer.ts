@@ -54,8 +54,9 @@ export function lex(text: string): LexResult {
       ...(hint ? { hint } : {}),
     });
   };
-  const push = (token: Omit<Token, "lineBreakBefore">) => {
-    (token as { lineBreakBefore: boolean }).lineBreakBefore = lineBreak;
+  // Sets the flag on the object it is given rather than copying it: this runs for every token.
+  const push = (token: Draft) => {
+    token.lineBreakBefore = lineBreak;
     tokens.push(token as Token);
     lineBreak = false;
   };
@@ -145,7 +146,8 @@ function punctuationAt(text: string, i: number): string | undefined {
   return SINGLE.has(one) ? one : undefined;
 }
 
-type Push = (token: Omit<Token, "lineBreakBefore">) => void;
+type Draft = Omit<Token, "lineBreakBefore"> & { lineBreakBefore?: boolean };
+type Push = (token: Draft) => void;
 type ErrorSink = (
   code: Diagnostic["code"],
   message: string,
