@@ -8,6 +8,7 @@ export default defineConfig({
     // Tests run on the sources; only tests that spawn the real `symbiont` process use dist.
     alias: {
       "@symbiont/protocol": src("protocol"),
+      "@symbiont/dsl": src("dsl"),
       "@symbiont/sdk": src("sdk"),
       "@symbiont/runtime": src("runtime"),
     },

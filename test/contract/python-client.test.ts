@@ -106,6 +106,33 @@ const SecretResponse = z.object({
   updated_at: datetime.nullish(),
 });
 const SecretListResponse = z.object({ secrets: z.array(z.string()), agent_id: z.string() });
+const DslCompileResponse = z.object({
+  success: z.boolean(),
+  agent_id: z.string().nullish(),
+  // Defaulted fields may be omitted but never null.
+  errors: z.array(z.string()).optional(),
+  warnings: z.array(z.string()).optional(),
+  compiled_at: datetime,
+});
+
+/** The product README's example, character for character (its blank lines hold four spaces). */
+const README_DSL = [
+  "agent webhook_handler {",
+  '    name: "Webhook Handler"',
+  '    description: "Handles incoming webhooks"',
+  "    ",
+  "    trigger github_webhook {",
+  "        on_push: main",
+  "    }",
+  "    ",
+  "    action process_webhook {",
+  "        validate_signature()",
+  "        parse_payload()",
+  "        trigger_workflow()",
+  "    }",
+  "}",
+  "",
+].join("\n");
 
 for (const target of databaseTargets) {
   describe.skipIf(!target.available)(
@@ -237,6 +264,45 @@ for (const target of databaseTargets) {
         expect(
           (await pythonCall(server.api, "POST", "/secrets", { ...request, secret_name: "a/b" })).status,
         ).toBe(400);
+      });
+
+      it("compile_dsl compiles the README example and registers the agent it names", async () => {
+        const validated = await pythonCall(server.api, "POST", "/dsl/compile", {
+          dsl_content: README_DSL,
+          agent_name: "webhook_handler",
+          validate_only: true,
+        });
+        expect(validated.status).toBe(200);
+        expect(DslCompileResponse.parse(JSON.parse(validated.text))).toMatchObject({
+          success: true,
+          errors: [],
+        });
+
+        const compiled = await pythonCall(server.api, "POST", "/dsl/compile", {
+          dsl_content: README_DSL,
+          agent_name: "webhook_handler",
+          validate_only: false,
+        });
+        expect(compiled.status).toBe(200);
+        const body = DslCompileResponse.parse(JSON.parse(compiled.text));
+        expect(body).toMatchObject({ success: true, agent_id: "webhook_handler" });
+        const status = AgentStatusResponse.parse(
+          JSON.parse((await pythonCall(server.api, "GET", `/agents/${body.agent_id}`)).text),
+        );
+        expect(status).toMatchObject({ agent_id: "webhook_handler", state: "idle" });
+      });
+
+      it("compile_dsl answers syntax errors with 200, success false and the errors filled", async () => {
+        const broken = await pythonCall(server.api, "POST", "/dsl/compile", {
+          dsl_content: 'agent oops {\n    name: "unterminated\n}\n',
+          agent_name: "oops",
+          validate_only: false,
+        });
+        expect(broken.status).toBe(200);
+        const body = DslCompileResponse.parse(JSON.parse(broken.text));
+        expect(body.success).toBe(false);
+        expect(body.errors?.[0]).toMatch(/^2:11: error\[E0002\]: unterminated string/);
+        expect((await pythonCall(server.api, "GET", "/agents/oops")).status).toBe(404);
       });
     },
   );

@@ -3,6 +3,7 @@ import { describeClientError } from "./client-errors.js";
 import { registerAgentCommands } from "./commands/agents.js";
 import { registerAuditCommands } from "./commands/audit.js";
 import { registerAuthCommands } from "./commands/auth.js";
+import { registerDslCommands } from "./commands/dsl.js";
 import { registerKeyCommands } from "./commands/keys.js";
 import { registerRoleCommands } from "./commands/roles.js";
 import { registerSecretCommands } from "./commands/secrets.js";
@@ -50,6 +51,7 @@ Every command takes --json. Exit codes: 0 ok, 1 failure, 2 usage, 3 runtime unre
   registerTenantCommands(program);
   registerAuditCommands(program);
   registerSecretCommands(program);
+  registerDslCommands(program);
   return program;
 }
 

@@ -1,5 +1,6 @@
 export * from "./agents.js";
 export * from "./audit.js";
+export * from "./dsl.js";
 export * from "./errors.js";
 export * from "./keys.js";
 export * from "./lists.js";

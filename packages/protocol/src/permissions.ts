@@ -31,6 +31,7 @@ export const Permission = z.enum([
   "secrets:write",
   "secrets:delete",
   "secrets:admin",
+  "dsl:write",
 ]);
 export type Permission = z.infer<typeof Permission>;
 

@@ -14,6 +14,7 @@ import {
   AgentUpdateRequest,
 } from "./agents.js";
 import { AuditListQuery, AuditPage, AuditVerification } from "./audit.js";
+import { dslRoutes } from "./dsl-routes.js";
 import { identityRoutes } from "./identity-routes.js";
 import {
   ApiKeyCreatedResponse,
@@ -225,6 +226,7 @@ export const routes = {
   }),
   ...identityRoutes,
   ...secretRoutes,
+  ...dslRoutes,
 } as const;
 
 export type Routes = typeof routes;

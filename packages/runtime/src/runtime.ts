@@ -9,6 +9,7 @@ import { AuditTrail } from "./audit/audit-trail.js";
 import { ConfigError } from "./config/load.js";
 import { planReload } from "./config/reload.js";
 import type { Config } from "./config/schema.js";
+import { DslService } from "./dsl/dsl-service.js";
 import { ApiKeyRepository } from "./identity/api-key-repository.js";
 import { ApiKeyService } from "./identity/api-key-service.js";
 import { Authenticator } from "./identity/authenticator.js";
@@ -148,6 +149,7 @@ export async function startRuntime(initial: Config, options: StartOptions = {}):
       identity: identity.services,
       audit,
       secrets: secrets.service,
+      dsl: new DslService(agents),
       limits,
       system: {
         version: RUNTIME_VERSION,

@@ -9,6 +9,7 @@ import {
 import { AgentsResource } from "./resources/agents.js";
 import { AuditResource } from "./resources/audit.js";
 import { AuthResource } from "./resources/auth.js";
+import { DslResource } from "./resources/dsl.js";
 import { KeysResource } from "./resources/keys.js";
 import { RolesResource } from "./resources/roles.js";
 import { SecretsResource } from "./resources/secrets.js";
@@ -36,6 +37,7 @@ export class SymbiontClient {
   readonly agents: AgentsResource;
   readonly audit: AuditResource;
   readonly auth: AuthResource;
+  readonly dsl: DslResource;
   readonly keys: KeysResource;
   readonly roles: RolesResource;
   readonly secrets: SecretsResource;
@@ -49,6 +51,7 @@ export class SymbiontClient {
     this.agents = new AgentsResource(this.#transport);
     this.audit = new AuditResource(this.#transport);
     this.auth = new AuthResource(this.#transport);
+    this.dsl = new DslResource(this.#transport);
     this.keys = new KeysResource(this.#transport);
     this.roles = new RolesResource(this.#transport);
     this.secrets = new SecretsResource(this.#transport);

@@ -29,6 +29,7 @@ export { SDK_VERSION } from "./platform.js";
 export type { AgentsResource } from "./resources/agents.js";
 export type { AuditResource } from "./resources/audit.js";
 export type { AuthResource, LoginRequest } from "./resources/auth.js";
+export type { DslResource } from "./resources/dsl.js";
 export type { KeysResource } from "./resources/keys.js";
 export type { RolesResource } from "./resources/roles.js";
 export type * from "./resources/secrets.js";

@@ -5,6 +5,8 @@ import { registerAgentRoutes } from "../agents/agent-routes.js";
 import type { AgentService } from "../agents/agent-service.js";
 import { registerAuditRoutes } from "../audit/audit-routes.js";
 import type { AuditTrail } from "../audit/audit-trail.js";
+import { registerDslRoutes } from "../dsl/dsl-routes.js";
+import type { DslService } from "../dsl/dsl-service.js";
 import { registerApiKeyRoutes } from "../identity/api-key-routes.js";
 import type { ApiKeyService } from "../identity/api-key-service.js";
 import type { Authenticator } from "../identity/authenticator.js";
@@ -31,6 +33,7 @@ export interface AppDependencies {
   identity: IdentityServices;
   audit: AuditTrail;
   secrets: SecretService;
+  dsl: DslService;
   limits: RateLimits;
   system: SystemRouteDependencies;
 }
@@ -80,5 +83,6 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   registerAuditRoutes(context, deps.audit);
   registerIdentityRoutes(context, deps.identity);
   registerSecretRoutes(context, deps.secrets);
+  registerDslRoutes(context, deps.dsl);
   return app;
 }
