@@ -1,8 +1,9 @@
 import type { ApiKeyCreatedResponse, ApiKeyInfo, Grant } from "@symbiont/sdk";
-import { type Command, Option } from "commander";
+import type { Command } from "commander";
 import { clientFrom, type GlobalOptions } from "../client.js";
 import { CliError, ExitCode } from "../exit-codes.js";
 import { createOutput, table } from "../output.js";
+import { repeatable } from "./repeatable.js";
 
 interface CreateFlags {
   permission?: string[];
@@ -28,9 +29,6 @@ export function expiryFrom(flags: CreateFlags, now = Date.now()): string | null 
   }
   return new Date(now + Number(match[1]) * (UNITS[match[2]] ?? 0)).toISOString();
 }
-
-const repeatable = (flag: string, description: string) =>
-  new Option(flag, description).argParser((value: string, previous: string[] = []) => [...previous, value]);
 
 function state(key: ApiKeyInfo): string {
   if (key.revoked_at) return "revoked";

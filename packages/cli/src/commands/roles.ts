@@ -1,11 +1,9 @@
 import type { Grant, RoleInfo } from "@symbiont/sdk";
-import { type Command, Option } from "commander";
+import type { Command } from "commander";
 import { clientFrom, type GlobalOptions } from "../client.js";
 import { CliError, ExitCode } from "../exit-codes.js";
 import { createOutput, table } from "../output.js";
-
-const repeatable = (flag: string, description: string) =>
-  new Option(flag, description).argParser((value: string, previous: string[] = []) => [...previous, value]);
+import { repeatable } from "./repeatable.js";
 
 const describeRole = (role: RoleInfo) =>
   [

@@ -1,12 +1,10 @@
 import type { UserInfo } from "@symbiont/sdk";
-import { type Command, Option } from "commander";
+import type { Command } from "commander";
 import { clientFrom, type GlobalOptions } from "../client.js";
 import { CliError, ExitCode } from "../exit-codes.js";
 import { createOutput, table } from "../output.js";
 import { askHidden, interactive, readStdin } from "../prompt.js";
-
-const repeatable = (flag: string, description: string) =>
-  new Option(flag, description).argParser((value: string, previous: string[] = []) => [...previous, value]);
+import { repeatable } from "./repeatable.js";
 
 function state(user: UserInfo): string {
   if (user.disabled) return "disabled";
