@@ -20,6 +20,7 @@ import { MemoryRateLimiter } from "./limits/memory-rate-limiter.js";
 import type { RateLimiter } from "./limits/rate-limiter.js";
 import { RateLimits } from "./limits/rate-limits.js";
 import { CpuSampler } from "./metrics/cpu-sampler.js";
+import { PrometheusMetrics } from "./observability/prometheus.js";
 import { openSecrets } from "./secrets/open-secrets.js";
 import type { SecretResolver } from "./secrets/secret-resolver.js";
 import { buildApp } from "./server/app.js";
@@ -95,12 +96,19 @@ export async function startRuntime(initial: Config, options: StartOptions = {}):
   const cpu = new CpuSampler();
   try {
     limiter = await openRateLimiter(config.redisUrl, log);
-    const limits = new RateLimits(limiter, () => ({
-      readPerMinute: config.rateLimitReadPerMinute,
-      writePerMinute: config.rateLimitWritePerMinute,
-      ipPerMinute: config.rateLimitIpPerMinute,
-      authPerMinute: config.rateLimitAuthPerMinute,
-    }));
+    const metrics = config.prometheus
+      ? new PrometheusMetrics(() => agentRepository.countAllByState())
+      : undefined;
+    const limits = new RateLimits(
+      limiter,
+      () => ({
+        readPerMinute: config.rateLimitReadPerMinute,
+        writePerMinute: config.rateLimitWritePerMinute,
+        ipPerMinute: config.rateLimitIpPerMinute,
+        authPerMinute: config.rateLimitAuthPerMinute,
+      }),
+      (budget) => metrics?.recordRateLimited(budget),
+    );
     await migrateToLatest(store.db, store.dialect);
     const apiKeys = new ApiKeyRepository(store.db);
     const firstAdminKey = config.apiKey ? undefined : await createFirstAdminKey(apiKeys);
@@ -151,6 +159,10 @@ export async function startRuntime(initial: Config, options: StartOptions = {}):
       secrets: secrets.service,
       dsl: new DslService(agents),
       limits,
+      prometheus: metrics && {
+        metrics,
+        access: () => ({ allowlist: config.metricsAllowlist, token: config.metricsScrapeToken }),
+      },
       system: {
         version: RUNTIME_VERSION,
         startedAt,

@@ -102,6 +102,16 @@ export class AgentRepository {
     return Number(result.numDeletedRows) === 1;
   }
 
+  /** Agents of every tenant by state: instance-wide, for the operator's metrics only. */
+  async countAllByState(): Promise<Record<string, number>> {
+    const rows = await this.db
+      .selectFrom("agents")
+      .select(["state", (eb) => eb.fn.countAll<number | string>().as("count")])
+      .groupBy("state")
+      .execute();
+    return Object.fromEntries(rows.map((row) => [row.state, Number(row.count)]));
+  }
+
   async countByState(scope: Scope): Promise<{ total: number; active: number }> {
     const row = await this.db
       .selectFrom("agents")

@@ -1,3 +1,4 @@
+import { isIP } from "node:net";
 import { DEFAULT_PORT } from "@symbiont/protocol";
 import { z } from "zod";
 
@@ -64,6 +65,31 @@ export const ConfigSchema = z.strictObject({
   loginLockoutThreshold: integer(1, 1_000)
     .default(5)
     .describe("Failed logins in a row before an account locks for a minute, doubling after"),
+  prometheus: boolean.default(true).describe("Serve Prometheus metrics at /metrics"),
+  metricsScrapeToken: z
+    .string()
+    .min(16, "must be at least 16 characters (generate one with `openssl rand -hex 24`)")
+    .optional()
+    .describe("Bearer token that may scrape /metrics from any address"),
+  metricsAllowlist: z
+    .preprocess(
+      (v) =>
+        typeof v === "string"
+          ? v
+              .split(",")
+              .map((entry) => entry.trim())
+              .filter(Boolean)
+          : v,
+      z.array(
+        z
+          .string()
+          .refine(
+            (entry) => addressEntryValid(entry),
+            "each must be an IP address or a CIDR range like 10.0.0.0/8 or fd00::/8",
+          ),
+      ),
+    )
+    .default(["127.0.0.1", "::1"]),
   corsOrigins: z
     .preprocess(
       (v) =>
@@ -98,6 +124,15 @@ export const ConfigSchema = z.strictObject({
     .default("/var/run/secrets/kubernetes.io/serviceaccount/token"),
 });
 export type Config = z.infer<typeof ConfigSchema>;
+
+function addressEntryValid(entry: string): boolean {
+  const [address = "", bits, extra] = entry.split("/");
+  const family = isIP(address);
+  if (family === 0 || extra !== undefined) return false;
+  if (bits === undefined) return true;
+  if (!/^\d{1,3}$/.test(bits)) return false;
+  return Number(bits) <= (family === 4 ? 32 : 128);
+}
 export type ConfigKey = keyof Config;
 
 export const CONFIG_KEYS = Object.keys(ConfigSchema.shape) as ConfigKey[];
@@ -113,6 +148,8 @@ export const RELOADABLE_KEYS: ReadonlySet<ConfigKey> = new Set([
   "refreshTokenTtlSeconds",
   "sessionMaxAgeSeconds",
   "loginLockoutThreshold",
+  "metricsAllowlist",
+  "metricsScrapeToken",
   "secretsKeepVersions",
   "secretsRotationGraceSeconds",
 ]);
@@ -123,6 +160,7 @@ export const SECRET_KEYS: ReadonlySet<ConfigKey> = new Set([
   "databaseUrl",
   "redisUrl",
   "jwtSecret",
+  "metricsScrapeToken",
   "masterKey",
 ]);
 

@@ -36,16 +36,23 @@ export class RateLimits {
   constructor(
     private readonly limiter: RateLimiter,
     private readonly settings: () => RateLimitSettings,
+    /** Told of every rejection, by budget: `address`, `auth`, `read` or `write`. */
+    private readonly onRejected: (budget: string) => void = () => {},
   ) {}
 
   /** Resolves (or returns) nothing when allowed; throws or rejects with a 429 AppError when not. */
   checkAddress(ip: string): undefined | Promise<undefined> {
-    return this.spend(`ip:${ip}`, this.settings().ipPerMinute, `address ${ip}`);
+    return this.spend(`ip:${ip}`, this.settings().ipPerMinute, `address ${ip}`, "address");
   }
 
   /** The budget of a route group with its own limit, per source address. */
   checkGroup(group: "auth", ip: string): undefined | Promise<undefined> {
-    return this.spend(`${group}:ip:${ip}`, this.settings().authPerMinute, `${group} requests from ${ip}`);
+    return this.spend(
+      `${group}:ip:${ip}`,
+      this.settings().authPerMinute,
+      `${group} requests from ${ip}`,
+      group,
+    );
   }
 
   checkPrincipal(scope: Scope, writing: boolean): undefined | Promise<undefined> {
@@ -55,20 +62,19 @@ export class RateLimits {
       `principal:${scope.tenantId}:${scope.principalId}:${group}`,
       writing ? writePerMinute : readPerMinute,
       `${group}s by this credential`,
+      group,
     );
   }
 
-  private spend(key: string, limit: number, whose: string): undefined | Promise<undefined> {
+  private spend(key: string, limit: number, whose: string, budget: string): undefined | Promise<undefined> {
     if (limit <= 0) return undefined;
     const decision = this.limiter.hit(key, limit, MINUTE_MS);
-    if (decision instanceof Promise) {
-      return decision.then((settled) => {
-        if (!settled.allowed) throw exceeded(settled, whose);
-        return undefined;
-      });
-    }
-    if (!decision.allowed) throw exceeded(decision, whose);
-    return undefined;
+    const judge = (settled: RateDecision): undefined => {
+      if (settled.allowed) return undefined;
+      this.onRejected(budget);
+      throw exceeded(settled, whose);
+    };
+    return decision instanceof Promise ? decision.then(judge) : judge(decision);
   }
 
   close(): Promise<void> {

@@ -12,6 +12,8 @@ import type { ApiKeyService } from "../identity/api-key-service.js";
 import type { Authenticator } from "../identity/authenticator.js";
 import { type IdentityServices, registerIdentityRoutes } from "../identity/identity-routes.js";
 import type { RateLimits } from "../limits/rate-limits.js";
+import { registerMetricsRoute, type ScrapeAccess } from "../observability/metrics-route.js";
+import type { PrometheusMetrics } from "../observability/prometheus.js";
 import { registerSecretRoutes } from "../secrets/secret-routes.js";
 import type { SecretService } from "../secrets/secret-service.js";
 import { registerSystemRoutes, type SystemRouteDependencies } from "../system/system-routes.js";
@@ -19,6 +21,7 @@ import { registerCors } from "./cors.js";
 import { registerDocs } from "./docs.js";
 import { installErrorHandling } from "./error-handler.js";
 import { requestIdOf } from "./logging.js";
+import type { RequestObserver } from "./request-observer.js";
 import type { RouteBindingContext } from "./route-binding.js";
 
 export interface AppDependencies {
@@ -35,6 +38,8 @@ export interface AppDependencies {
   secrets: SecretService;
   dsl: DslService;
   limits: RateLimits;
+  /** Prometheus metrics and who may scrape them; undefined when switched off. */
+  prometheus: { metrics: PrometheusMetrics; access: () => ScrapeAccess } | undefined;
   system: SystemRouteDependencies;
 }
 
@@ -63,7 +68,8 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     return503OnClosing: true,
   });
 
-  installErrorHandling(app, deps.log);
+  const observer: RequestObserver = { log: deps.log, metrics: deps.prometheus?.metrics };
+  installErrorHandling(app, observer);
   installJsonParser(app);
 
   await registerCors(app, deps.corsOrigins);
@@ -76,7 +82,9 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     log: deps.log,
     audit: deps.audit,
     limits: deps.limits,
+    metrics: deps.prometheus?.metrics,
   };
+  if (deps.prometheus) registerMetricsRoute(app, deps.prometheus.metrics, deps.prometheus.access, observer);
   registerSystemRoutes(context, deps.system);
   registerAgentRoutes(context, deps.agents);
   registerApiKeyRoutes(context, deps.apiKeys);

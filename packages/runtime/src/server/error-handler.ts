@@ -1,8 +1,7 @@
 import type { ErrorBody, ErrorCode } from "@symbiont/protocol";
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import type { Logger } from "pino";
 import { AppError } from "./app-error.js";
-import { logRequest } from "./logging.js";
+import { finishRequest, type RequestObserver } from "./request-observer.js";
 import { SECURITY_HEADERS } from "./security-headers.js";
 
 /** Fastify's own 4xx errors (body parsing, limits), translated into the catalogue. */
@@ -28,7 +27,7 @@ function fromFastifyError(error: FastifyError): AppError | undefined {
 
 /** Sends the error body and writes the request's log line; `fault` is what gets logged for a 5xx. */
 export function sendError(
-  log: Logger,
+  observer: RequestObserver,
   request: FastifyRequest,
   reply: FastifyReply,
   error: AppError,
@@ -46,17 +45,17 @@ export function sendError(
     .headers(error.headers)
     .header("x-request-id", request.id)
     .type("application/json");
-  logRequest(log, request, reply, error.status >= 500 ? (fault ?? error) : undefined);
+  finishRequest(observer, request, reply, error.status >= 500 ? (fault ?? error) : undefined);
   return reply.send(body);
 }
 
-export function installErrorHandling(app: FastifyInstance, log: Logger): void {
+export function installErrorHandling(app: FastifyInstance, observer: RequestObserver): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const known = error instanceof AppError ? error : fromFastifyError(error);
     // Anything else is a fault: logged with the request id, while the client is told only what
     // helps it report the fault.
     return sendError(
-      log,
+      observer,
       request,
       reply,
       known ?? new AppError("INTERNAL", "Internal error; report the request_id to the operator"),
@@ -66,7 +65,7 @@ export function installErrorHandling(app: FastifyInstance, log: Logger): void {
 
   app.setNotFoundHandler((request, reply) =>
     sendError(
-      log,
+      observer,
       request,
       reply,
       new AppError(

@@ -10,10 +10,11 @@ import type {
 } from "../identity/authenticator.js";
 import { type Scope, scopeAllows } from "../identity/scope.js";
 import type { RateLimits } from "../limits/rate-limits.js";
+import type { PrometheusMetrics } from "../observability/prometheus.js";
 import { AppError, issuesOf, validationFailed } from "./app-error.js";
 import { LazyChildLogger, type RequestLogger } from "./lazy-child-logger.js";
-import { logRequest } from "./logging.js";
 import { recordRequest, statusOfError } from "./request-audit.js";
+import { finishRequest, type RequestObserver } from "./request-observer.js";
 import { SECURITY_HEADERS } from "./security-headers.js";
 import { SerializedJson } from "./serialized-json.js";
 
@@ -79,6 +80,7 @@ export interface RouteBindingContext {
   log: Logger;
   audit: AuditTrail;
   limits: RateLimits;
+  metrics: PrometheusMetrics | undefined;
 }
 
 /** Continues synchronously with a plain value, or after a promise: the fast path stays synchronous. */
@@ -95,7 +97,8 @@ export function bindRoute<R extends RouteDefinition>(
   route: R,
   handler: RouteHandler<R>,
 ): void {
-  const { app, prefix, authenticator, log, audit, limits } = context;
+  const { app, prefix, authenticator, log, audit, limits, metrics } = context;
+  const observer: RequestObserver = { log, metrics };
   const mutating = route.method !== "GET";
   const status = route.successStatus ?? 200;
   app.route({
@@ -112,7 +115,7 @@ export function bindRoute<R extends RouteDefinition>(
           .headers(SECURITY_HEADERS)
           .header("x-request-id", request.id)
           .type("application/json");
-        logRequest(log, request, reply);
+        finishRequest(observer, request, reply);
         reply.send(output instanceof SerializedJson ? output.text : output);
         return undefined;
       };
@@ -136,6 +139,7 @@ export function bindRoute<R extends RouteDefinition>(
       };
       const authorize = (result: AuthenticationResult) => {
         if (!result.ok) {
+          metrics?.recordAuthFailure(result.reason);
           // A real key that failed (revoked, expired, wrong secret) is a security event of its tenant.
           if (result.subject) actor = actorOf(result.subject);
           throw authenticationError(result.reason);

@@ -1,0 +1,27 @@
+import type { FastifyReply, FastifyRequest } from "fastify";
+import type { Logger } from "pino";
+import type { PrometheusMetrics } from "../observability/prometheus.js";
+import { logRequest } from "./logging.js";
+
+/** Where an answered request is reported: its log line, and its metrics when Prometheus is on. */
+export interface RequestObserver {
+  readonly log: Logger;
+  readonly metrics: PrometheusMetrics | undefined;
+}
+
+/** Called once per request by whoever sends its answer (the route binding or the error handler). */
+export function finishRequest(
+  observer: RequestObserver,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  error?: unknown,
+): void {
+  logRequest(observer.log, request, reply, error);
+  observer.metrics?.recordHttp(
+    request.method,
+    // The route template: a 404 has none, and raw URLs would make a series per id.
+    request.routeOptions.url ?? "unmatched",
+    reply.statusCode,
+    reply.elapsedTime / 1000,
+  );
+}
