@@ -21,6 +21,7 @@ import type { RateLimiter } from "./limits/rate-limiter.js";
 import { RateLimits } from "./limits/rate-limits.js";
 import { CpuSampler } from "./metrics/cpu-sampler.js";
 import { PrometheusMetrics } from "./observability/prometheus.js";
+import { openTracing, type Tracing } from "./observability/tracing.js";
 import { openSecrets } from "./secrets/open-secrets.js";
 import type { SecretResolver } from "./secrets/secret-resolver.js";
 import { buildApp } from "./server/app.js";
@@ -93,9 +94,17 @@ export async function startRuntime(initial: Config, options: StartOptions = {}):
   const store = await openStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
   let app: FastifyInstance | undefined;
   let limiter: RateLimiter | undefined;
+  let tracing: Tracing | undefined;
   const cpu = new CpuSampler();
   try {
     limiter = await openRateLimiter(config.redisUrl, log);
+    tracing = config.otlpEndpoint
+      ? await openTracing({
+          endpoint: config.otlpEndpoint,
+          sampleRatio: config.tracingSampleRatio,
+          serviceVersion: RUNTIME_VERSION,
+        })
+      : undefined;
     const metrics = config.prometheus
       ? new PrometheusMetrics(() => agentRepository.countAllByState())
       : undefined;
@@ -159,6 +168,7 @@ export async function startRuntime(initial: Config, options: StartOptions = {}):
       secrets: secrets.service,
       dsl: new DslService(agents),
       limits,
+      tracing,
       prometheus: metrics && {
         metrics,
         access: () => ({ allowlist: config.metricsAllowlist, token: config.metricsScrapeToken }),
@@ -201,6 +211,12 @@ export async function startRuntime(initial: Config, options: StartOptions = {}):
           cpu.stop();
           await server.close();
           await limits.close();
+          // After the server: the last requests' spans are in the batch it exports.
+          await tracing
+            ?.shutdown()
+            .catch((error: unknown) =>
+              log.warn({ err: (error as Error).message }, "traces could not be flushed"),
+            );
           await store.close();
         })();
         return closing;
@@ -210,6 +226,7 @@ export async function startRuntime(initial: Config, options: StartOptions = {}):
     cpu.stop();
     await app?.close().catch(() => {});
     await limiter?.close().catch(() => {});
+    await tracing?.shutdown().catch(() => {});
     await store.close().catch(() => {});
     throw error;
   }

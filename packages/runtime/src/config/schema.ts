@@ -66,6 +66,17 @@ export const ConfigSchema = z.strictObject({
     .default(5)
     .describe("Failed logins in a row before an account locks for a minute, doubling after"),
   prometheus: boolean.default(true).describe("Serve Prometheus metrics at /metrics"),
+  otlpEndpoint: z
+    .url("must be an http(s) URL of an OTLP/HTTP traces endpoint, e.g. http://localhost:4318/v1/traces")
+    .regex(/^https?:\/\//, "must be an http:// or https:// URL")
+    .optional()
+    .describe("Export OpenTelemetry traces here; unset = no tracing"),
+  tracingSampleRatio: z
+    .preprocess(
+      (v) => (typeof v === "string" && v.trim() !== "" ? Number(v.trim()) : v),
+      z.number("must be a number from 0 to 1").min(0, "must be at least 0").max(1, "must be at most 1"),
+    )
+    .default(1),
   metricsScrapeToken: z
     .string()
     .min(16, "must be at least 16 characters (generate one with `openssl rand -hex 24`)")

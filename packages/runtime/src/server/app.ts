@@ -14,6 +14,7 @@ import { type IdentityServices, registerIdentityRoutes } from "../identity/ident
 import type { RateLimits } from "../limits/rate-limits.js";
 import { registerMetricsRoute, type ScrapeAccess } from "../observability/metrics-route.js";
 import type { PrometheusMetrics } from "../observability/prometheus.js";
+import type { Tracing } from "../observability/tracing.js";
 import { registerSecretRoutes } from "../secrets/secret-routes.js";
 import type { SecretService } from "../secrets/secret-service.js";
 import { registerSystemRoutes, type SystemRouteDependencies } from "../system/system-routes.js";
@@ -40,6 +41,8 @@ export interface AppDependencies {
   limits: RateLimits;
   /** Prometheus metrics and who may scrape them; undefined when switched off. */
   prometheus: { metrics: PrometheusMetrics; access: () => ScrapeAccess } | undefined;
+  /** Request spans, when an OTLP endpoint is configured. */
+  tracing: Tracing | undefined;
   system: SystemRouteDependencies;
 }
 
@@ -68,7 +71,14 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     return503OnClosing: true,
   });
 
-  const observer: RequestObserver = { log: deps.log, metrics: deps.prometheus?.metrics };
+  const observer: RequestObserver = {
+    log: deps.log,
+    metrics: deps.prometheus?.metrics,
+    tracing: deps.tracing,
+  };
+  const tracing = deps.tracing;
+  // Only with tracing on does every request pay for a hook.
+  if (tracing) app.addHook("onRequest", async (request) => tracing.startRequest(request));
   installErrorHandling(app, observer);
   installJsonParser(app);
 
@@ -83,6 +93,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     audit: deps.audit,
     limits: deps.limits,
     metrics: deps.prometheus?.metrics,
+    tracing: deps.tracing,
   };
   if (deps.prometheus) registerMetricsRoute(app, deps.prometheus.metrics, deps.prometheus.access, observer);
   registerSystemRoutes(context, deps.system);

@@ -1,12 +1,14 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { Logger } from "pino";
 import type { PrometheusMetrics } from "../observability/prometheus.js";
+import type { Tracing } from "../observability/tracing.js";
 import { logRequest } from "./logging.js";
 
 /** Where an answered request is reported: its log line, and its metrics when Prometheus is on. */
 export interface RequestObserver {
   readonly log: Logger;
   readonly metrics: PrometheusMetrics | undefined;
+  readonly tracing: Tracing | undefined;
 }
 
 /** Called once per request by whoever sends its answer (the route binding or the error handler). */
@@ -24,4 +26,5 @@ export function finishRequest(
     reply.statusCode,
     reply.elapsedTime / 1000,
   );
+  observer.tracing?.endRequest(request, reply, error);
 }

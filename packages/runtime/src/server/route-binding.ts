@@ -11,6 +11,7 @@ import type {
 import { type Scope, scopeAllows } from "../identity/scope.js";
 import type { RateLimits } from "../limits/rate-limits.js";
 import type { PrometheusMetrics } from "../observability/prometheus.js";
+import type { Tracing } from "../observability/tracing.js";
 import { AppError, issuesOf, validationFailed } from "./app-error.js";
 import { LazyChildLogger, type RequestLogger } from "./lazy-child-logger.js";
 import { recordRequest, statusOfError } from "./request-audit.js";
@@ -81,6 +82,7 @@ export interface RouteBindingContext {
   audit: AuditTrail;
   limits: RateLimits;
   metrics: PrometheusMetrics | undefined;
+  tracing: Tracing | undefined;
 }
 
 /** Continues synchronously with a plain value, or after a promise: the fast path stays synchronous. */
@@ -97,8 +99,8 @@ export function bindRoute<R extends RouteDefinition>(
   route: R,
   handler: RouteHandler<R>,
 ): void {
-  const { app, prefix, authenticator, log, audit, limits, metrics } = context;
-  const observer: RequestObserver = { log, metrics };
+  const { app, prefix, authenticator, log, audit, limits, metrics, tracing } = context;
+  const observer: RequestObserver = { log, metrics, tracing };
   const mutating = route.method !== "GET";
   const status = route.successStatus ?? 200;
   app.route({
