@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { Logger } from "pino";
+import type { HttpSeries } from "../observability/http-stats.js";
 import type { PrometheusMetrics } from "../observability/prometheus.js";
 import type { Tracing } from "../observability/tracing.js";
 import { logRequest } from "./logging.js";
@@ -17,14 +18,19 @@ export function finishRequest(
   request: FastifyRequest,
   reply: FastifyReply,
   error?: unknown,
+  /** The request's metrics series when the caller knows it already (a route's success answer). */
+  series?: HttpSeries,
 ): void {
   logRequest(observer.log, request, reply, error);
-  observer.metrics?.recordHttp(
-    request.method,
-    // The route template: a 404 has none, and raw URLs would make a series per id.
-    request.routeOptions.url ?? "unmatched",
-    reply.statusCode,
-    reply.elapsedTime / 1000,
-  );
+  const seconds = reply.elapsedTime / 1000;
+  if (series) series.record(seconds);
+  else
+    observer.metrics?.recordHttp(
+      request.method,
+      // The route template: a 404 has none, and raw URLs would make a series per id.
+      request.routeOptions.url ?? "unmatched",
+      reply.statusCode,
+      seconds,
+    );
   observer.tracing?.endRequest(request, reply, error);
 }

@@ -101,11 +101,14 @@ export function bindRoute<R extends RouteDefinition>(
 ): void {
   const { app, prefix, authenticator, log, audit, limits, metrics, tracing } = context;
   const observer: RequestObserver = { log, metrics, tracing };
+  const url = `${prefix}${toFastifyPath(route.path)}`;
   const mutating = route.method !== "GET";
   const status = route.successStatus ?? 200;
+  // Found once here, so a successful request's metrics cost two additions.
+  const successSeries = metrics?.http.seriesFor(route.method, url, status);
   app.route({
     method: route.method,
-    url: `${prefix}${toFastifyPath(route.path)}`,
+    url,
     // Written without async/await so that a request served from memory completes in one synchronous
     // job: no event-loop turns, and one consistent view of the database (see sqliteChangeVersion).
     handler: (request: FastifyRequest, reply: FastifyReply) => {
@@ -117,7 +120,7 @@ export function bindRoute<R extends RouteDefinition>(
           .headers(SECURITY_HEADERS)
           .header("x-request-id", request.id)
           .type("application/json");
-        finishRequest(observer, request, reply);
+        finishRequest(observer, request, reply, undefined, successSeries);
         reply.send(output instanceof SerializedJson ? output.text : output);
         return undefined;
       };
