@@ -6,8 +6,15 @@ import { insertApiKey } from "../../../../test/support/keys.js";
 import { sampleAgent, startTestRuntime, type TestRuntime } from "../../../../test/support/runtime.js";
 import { generateApiKey, hashSecret } from "../identity/api-key-format.js";
 import { serializeFrozen } from "../server/serialized-json.js";
+import { OTHER_CONNECTION_STALENESS_MS } from "./change-version.js";
 
-/** Reads are served from memory between writes; these prove no write, from anywhere, is missed. */
+/**
+ * Reads are served from memory between writes; these prove no write, from anywhere, is missed:
+ * this process's at once, another connection's within OTHER_CONNECTION_STALENESS_MS.
+ */
+const afterOtherConnectionsBound = () =>
+  new Promise((resolve) => setTimeout(resolve, OTHER_CONNECTION_STALENESS_MS + 1));
+
 describe("read caches on SQLite", () => {
   let database: FreshDatabase;
   let server: TestRuntime;
@@ -35,7 +42,7 @@ describe("read caches on SQLite", () => {
     expect(await ids()).toEqual([]);
   });
 
-  it("shows a row written by another connection on the very next list", async () => {
+  it("shows a row written by another connection on the first list a millisecond later", async () => {
     expect(await ids()).toEqual([]);
     const now = new Date().toISOString();
     other
@@ -43,10 +50,11 @@ describe("read caches on SQLite", () => {
         "insert into agents (tenant_id, id, name, description, system_prompt, tools, model, temperature, top_p, max_tokens, state, created_at, updated_at, last_activity_at) values ('default', 'from-elsewhere', 'n', '', '', '[]', 'm', 0.5, 1, 10, 'idle', ?, ?, ?)",
       )
       .run(now, now, now);
+    await afterOtherConnectionsBound();
     expect(await ids()).toEqual(["from-elsewhere"]);
   });
 
-  it("refuses a key on the first request after another connection revokes it", async () => {
+  it("refuses a key on the first request a millisecond after another connection revokes it", async () => {
     const { id, secret, key } = generateApiKey();
     other
       .prepare(
@@ -57,6 +65,7 @@ describe("read caches on SQLite", () => {
     expect((await server.call("GET", "/agents", { headers })).status).toBe(200);
     expect((await server.call("GET", "/agents", { headers })).status).toBe(200);
     other.prepare("update api_keys set revoked_at = ? where id = ?").run(new Date().toISOString(), id);
+    await afterOtherConnectionsBound();
     expect((await server.call("GET", "/agents", { headers })).status).toBe(401);
   });
 
