@@ -45,11 +45,19 @@ export class AccessTokenAuthenticator {
     this.sessionStates = new VersionedCache(changeVersion, 10_000);
   }
 
-  authenticate(token: string): AuthenticationResult | Promise<AuthenticationResult> {
-    const digest = tokenDigest(token);
+  /** The answer for a token verified before, by its digest; undefined when it never was. */
+  recall(digest: string): AuthenticationResult | Promise<AuthenticationResult> | undefined {
     const known = this.verified.recall(digest, this.now());
     if (known === "expired") return { ok: false, reason: "expired" };
-    if (known) return this.checkSession(known);
+    return known ? this.checkSession(known) : undefined;
+  }
+
+  authenticate(
+    token: string,
+    digest = tokenDigest(token),
+  ): AuthenticationResult | Promise<AuthenticationResult> {
+    const recalled = this.recall(digest);
+    if (recalled) return recalled;
     return this.tokens.verifyAccess(token).then((verified) => {
       if (!verified.ok) return { ok: false, reason: verified.reason };
       const scope = userScopeOf(verified.claims);

@@ -11,6 +11,7 @@ import type { Scope } from "./scope.js";
 import { tokenHeader } from "./session-tokens.js";
 import type { SharedSecretJwtVerifier } from "./shared-secret-jwt.js";
 import { SIGNING_ALGORITHM } from "./signing-keys.js";
+import { tokenDigest } from "./verified-tokens.js";
 
 export type AuthenticationFailure = "missing" | "malformed" | "invalid" | "expired" | "revoked";
 
@@ -104,10 +105,14 @@ export class Authenticator {
    * theirs only, so neither verifier ever sees an algorithm it might be confused by.
    */
   private authenticateJwt(token: string): AuthenticationResult | Promise<AuthenticationResult> {
+    // A token seen before is answered from its verifier's memory, before its header is even read.
+    const digest = tokenDigest(token);
+    const recalled = this.accessTokens?.recall(digest) ?? this.sharedSecretJwt?.recall(digest);
+    if (recalled) return recalled;
     const alg = tokenHeader(token)?.alg;
     if (typeof alg === "string" && alg.startsWith("HS") && this.sharedSecretJwt)
-      return this.sharedSecretJwt.verify(token);
-    if (alg === SIGNING_ALGORITHM && this.accessTokens) return this.accessTokens.authenticate(token);
+      return this.sharedSecretJwt.verify(token, digest);
+    if (alg === SIGNING_ALGORITHM && this.accessTokens) return this.accessTokens.authenticate(token, digest);
     return { ok: false, reason: "invalid" };
   }
 

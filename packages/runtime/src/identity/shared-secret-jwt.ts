@@ -41,11 +41,16 @@ export class SharedSecretJwtVerifier {
 
   private readonly verified = new VerifiedTokens();
 
-  verify(token: string): AuthenticationResult | Promise<AuthenticationResult> {
-    const digest = tokenDigest(token);
+  /** The answer for a token verified before, by its digest; undefined when it never was. */
+  recall(digest: string): AuthenticationResult | undefined {
     const known = this.verified.recall(digest, Date.now());
     if (known === "expired") return { ok: false, reason: "expired" };
-    if (known) return { ok: true, scope: known };
+    return known ? { ok: true, scope: known } : undefined;
+  }
+
+  verify(token: string, digest = tokenDigest(token)): AuthenticationResult | Promise<AuthenticationResult> {
+    const recalled = this.recall(digest);
+    if (recalled) return recalled;
     return this.check(token).then((result) => {
       if (result.ok && result.expiresAtMs !== undefined)
         this.verified.remember(digest, result.scope, result.expiresAtMs);
