@@ -1,6 +1,10 @@
 import { createPrivateKey } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
 import { type TokenResponse, TokenResponse as TokenResponseSchema } from "@symbiont/protocol";
 import { SignJWT } from "jose";
+import { MasterKey } from "../../packages/runtime/src/secrets/master-key.js";
+import { Sealer } from "../../packages/runtime/src/secrets/sealer.js";
 import type { TestRuntime } from "./runtime.js";
 
 export const PASSWORD = "long enough passphrase 42";
@@ -55,6 +59,11 @@ export async function signWithRuntimeKey(
     .selectAll()
     .where("retired_at", "is", null)
     .executeTakeFirstOrThrow();
-  const privateKey = createPrivateKey({ key: JSON.parse(key.private_jwk), format: "jwk" });
+  // The private key is sealed under the master key's identity subkey; the test holds the key file.
+  const config = server.runtime.config();
+  const keyFile = resolve(config.dataDir, config.masterKeyFile ?? "master.key");
+  const masterKey = MasterKey.fromBytes(Buffer.from(readFileSync(keyFile, "utf8").trim(), "hex"), "test");
+  const jwk = new Sealer(masterKey, "identity").open(key.private_jwk, `signing-key:${key.kid}`);
+  const privateKey = createPrivateKey({ key: JSON.parse(jwk), format: "jwk" });
   return new SignJWT(claims).setProtectedHeader({ alg: "EdDSA", kid: key.kid, ...header }).sign(privateKey);
 }

@@ -122,10 +122,10 @@ export async function startRuntime(initial: Config, options: StartOptions = {}):
     const apiKeys = new ApiKeyRepository(store.db);
     const firstAdminKey = config.apiKey ? undefined : await createFirstAdminKey(apiKeys);
     const audit = new AuditTrail(new AuditRepository(store));
-    const identity = await openIdentity(store, audit, () => config);
     const agentRepository = new AgentRepository(store.db, store.changeVersion);
     const agents = new AgentService(agentRepository);
     const secrets = await openSecrets(store, () => config, log, audit);
+    const identity = await openIdentity(store, audit, () => config, secrets.sealer("identity"));
 
     const reload = async (): Promise<ConfigReloadResponse> => {
       if (!options.loadConfig) return { reloaded: false, applied: [], requires_restart: [] };

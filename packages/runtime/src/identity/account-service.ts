@@ -1,10 +1,11 @@
 import type { PasswordChangeRequest, TotpConfirmResponse, TotpEnrollResponse } from "@symbiont/protocol";
+import type { Sealer } from "../secrets/sealer.js";
 import { AppError, conflict, fieldError } from "../server/app-error.js";
 import { hashPassword, verifyPassword } from "./passwords.js";
 import { digestRecoveryCode, generateRecoveryCodes } from "./recovery-codes.js";
 import type { Scope } from "./scope.js";
 import type { SessionRepository } from "./session-repository.js";
-import { checkTotp, newTotpSecret, totpUri } from "./totp.js";
+import { checkTotp, newTotpSecret, totpContext, totpUri } from "./totp.js";
 import type { UserRepository, UserRow } from "./user-repository.js";
 import { checkPasswordPolicy } from "./user-service.js";
 
@@ -15,6 +16,7 @@ export class AccountService {
   constructor(
     private readonly users: UserRepository,
     private readonly sessions: SessionRepository,
+    private readonly sealer: Sealer,
     private readonly now: () => Date = () => new Date(),
   ) {}
 
@@ -44,7 +46,7 @@ export class AccountService {
     if (user.totp_secret !== null) throw conflict("A second factor is enabled already; disable it first");
     const secret = await newTotpSecret();
     await this.users.update(scope.tenantId, user.id, {
-      totp_pending_secret: secret,
+      totp_pending_secret: this.sealer.seal(secret, totpContext(scope.tenantId, user.id)),
       updated_at: this.now().toISOString(),
     });
     return { secret, otpauth_uri: await totpUri(secret, `${user.username}@${scope.tenantId}`, TOTP_ISSUER) };
@@ -55,7 +57,8 @@ export class AccountService {
     if (user.totp_secret !== null) throw conflict("A second factor is enabled already");
     if (user.totp_pending_secret === null)
       throw conflict("Nothing to confirm: start with POST /auth/totp/enroll");
-    const step = await checkTotp(user.totp_pending_secret, code, null, this.now().getTime() / 1000);
+    const pending = this.sealer.open(user.totp_pending_secret, totpContext(scope.tenantId, user.id));
+    const step = await checkTotp(pending, code, null, this.now().getTime() / 1000);
     if (step === null)
       throw fieldError("VALIDATION_FAILED", "body.code", "is not the current code of the enrolled secret");
     const codes = generateRecoveryCodes();

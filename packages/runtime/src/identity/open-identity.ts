@@ -1,5 +1,6 @@
 import type { AuditTrail } from "../audit/audit-trail.js";
 import type { Config } from "../config/schema.js";
+import type { Sealer } from "../secrets/sealer.js";
 import type { Store } from "../store/database.js";
 import { AccessTokenAuthenticator } from "./access-token-authenticator.js";
 import { AccountService } from "./account-service.js";
@@ -21,13 +22,15 @@ export async function openIdentity(
   store: Store,
   audit: AuditTrail,
   config: () => Config,
+  /** Seals signing keys and TOTP secrets at rest, under a master-key subkey of their own. */
+  sealer: Sealer,
 ): Promise<{ services: IdentityServices; accessTokens: AccessTokenAuthenticator }> {
   const users = new UserRepository(store.db);
   const sessions = new SessionRepository(store.db);
   const tenants = new TenantRepository(store.db);
   const roles = new RoleService(new RoleRepository(store.db), users);
   // A retired key verifies as long as the longest-lived token it may have signed.
-  const signingKeys = new SigningKeys(store, () => config().refreshTokenTtlSeconds * 1000);
+  const signingKeys = new SigningKeys(store, () => config().refreshTokenTtlSeconds * 1000, sealer);
   await signingKeys.ensureActiveKey();
   const tokens = new SessionTokens(signingKeys, () => ({
     access: config().accessTokenTtlSeconds,
@@ -45,8 +48,8 @@ export async function openIdentity(
   return {
     accessTokens: new AccessTokenAuthenticator(tokens, sessions, store.changeVersion),
     services: {
-      sessions: new SessionService(store, users, tenants, roles, sessions, tokens, audit, settings),
-      account: new AccountService(users, sessions),
+      sessions: new SessionService(store, users, tenants, roles, sessions, tokens, audit, settings, sealer),
+      account: new AccountService(users, sessions, sealer),
       users: new UserService(users, roles, sessions, new ApiKeyRepository(store.db)),
       roles,
       tenants: new TenantService(store, tenants, users),

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { LoginRequest, MeResponse, TokenResponse } from "@symbiont/protocol";
 import type { Kysely } from "kysely";
 import type { AuditActor, AuditTrail } from "../audit/audit-trail.js";
+import type { Sealer } from "../secrets/sealer.js";
 import { AppError, fieldError } from "../server/app-error.js";
 import type { Store } from "../store/database.js";
 import { DEFAULT_TENANT_ID } from "../store/migrations/0001_initial.js";
@@ -14,7 +15,7 @@ import type { Scope } from "./scope.js";
 import type { SessionRepository } from "./session-repository.js";
 import type { SessionTokens } from "./session-tokens.js";
 import type { TenantRepository } from "./tenant-repository.js";
-import { checkTotp } from "./totp.js";
+import { checkTotp, totpContext } from "./totp.js";
 import { userInfoOf } from "./user-info.js";
 import type { UserRepository, UserRow } from "./user-repository.js";
 
@@ -70,6 +71,7 @@ export class SessionService {
     private readonly tokens: SessionTokens,
     private readonly audit: AuditTrail,
     private readonly settings: () => SessionSettings,
+    private readonly sealer: Sealer,
     private readonly now: () => Date = () => new Date(),
   ) {}
 
@@ -192,7 +194,7 @@ export class SessionService {
     if (request.totp_code) {
       const lastStep = user.totp_last_step === null ? null : Number(user.totp_last_step);
       const step = await checkTotp(
-        user.totp_secret,
+        this.sealer.open(user.totp_secret, totpContext(user.tenant_id, user.id)),
         request.totp_code,
         lastStep,
         this.now().getTime() / 1000,

@@ -309,6 +309,14 @@ for (const target of databaseTargets) {
       const me = MeResponse.parse((await server.call("GET", "/auth/me", { headers: auth })).body);
       expect(me.user?.totp_enabled).toBe(true);
 
+      // Stored sealed under the master key: the database alone does not give the secret away.
+      const stored = await server.runtime.store.db
+        .selectFrom("users")
+        .select("totp_secret")
+        .where("username", "=", "twofactor")
+        .executeTakeFirstOrThrow();
+      expect(stored.totp_secret).toMatch(/^v1\./);
+      expect(stored.totp_secret).not.toContain(secret);
       const disabled = await server.call("POST", "/auth/totp/disable", {
         body: { password: PASSWORD },
         headers: auth,
@@ -324,6 +332,8 @@ for (const target of databaseTargets) {
       expect(jwks.status).toBe(200);
       const keys = ((await jwks.json()) as { keys: Record<string, unknown>[] }).keys;
       expect(keys.length).toBeGreaterThan(0);
+      const rows = await server.runtime.store.db.selectFrom("signing_keys").select("private_jwk").execute();
+      for (const row of rows) expect(row.private_jwk).toMatch(/^v1\./);
       for (const key of keys) {
         expect(key).toMatchObject({ kty: "OKP", crv: "Ed25519", alg: "EdDSA", use: "sig" });
         expect(key).not.toHaveProperty("d");

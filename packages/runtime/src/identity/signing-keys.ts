@@ -6,6 +6,7 @@ import {
   randomUUID,
 } from "node:crypto";
 import type { Selectable } from "kysely";
+import type { Sealer } from "../secrets/sealer.js";
 import type { Store } from "../store/database.js";
 import type { SigningKeyTable } from "../store/schema.js";
 import { withWriteLock } from "../store/write-transaction.js";
@@ -26,7 +27,10 @@ const ACTIVE_KEY_RECHECK_MS = 30_000;
 /** An unknown kid re-reads the table at most this often, so junk tokens cannot hammer the database. */
 const UNKNOWN_KID_RELOAD_MS = 1_000;
 
-function newKeyRow(now: Date): Selectable<SigningKeyTable> {
+/** The private half is stored sealed under a master-key subkey, bound to its kid. */
+const sealContext = (kid: string) => `signing-key:${kid}`;
+
+function newKeyRow(now: Date, sealer: Sealer): Selectable<SigningKeyTable> {
   const { publicKey, privateKey } = generateKeyPairSync("ed25519");
   const kid = randomUUID();
   return {
@@ -38,18 +42,21 @@ function newKeyRow(now: Date): Selectable<SigningKeyTable> {
       alg: SIGNING_ALGORITHM,
       use: "sig",
     }),
-    private_jwk: JSON.stringify(privateKey.export({ format: "jwk" })),
+    private_jwk: sealer.seal(JSON.stringify(privateKey.export({ format: "jwk" })), sealContext(kid)),
     created_at: now.toISOString(),
     retired_at: null,
   };
 }
 
-function keyOf(row: Selectable<SigningKeyTable>): SigningKey {
+function keyOf(row: Selectable<SigningKeyTable>, sealer: Sealer): SigningKey {
   const publicJwk = JSON.parse(row.public_jwk) as Record<string, unknown>;
   return {
     kid: row.kid,
     publicKey: createPublicKey({ key: publicJwk as never, format: "jwk" }),
-    privateKey: createPrivateKey({ key: JSON.parse(row.private_jwk), format: "jwk" }),
+    privateKey: createPrivateKey({
+      key: JSON.parse(sealer.open(row.private_jwk, sealContext(row.kid))),
+      format: "jwk",
+    }),
     publicJwk,
     retiredAtMs: row.retired_at === null ? null : Date.parse(row.retired_at),
   };
@@ -70,6 +77,7 @@ export class SigningKeys {
     private readonly store: Store,
     /** The longest any token lives: how long a retired key must still verify. */
     private readonly longestTokenMs: () => number,
+    private readonly sealer: Sealer,
     private readonly now: () => Date = () => new Date(),
   ) {}
 
@@ -81,7 +89,7 @@ export class SigningKeys {
         .select("kid")
         .where("retired_at", "is", null)
         .executeTakeFirst();
-      if (!active) await trx.insertInto("signing_keys").values(newKeyRow(this.now())).execute();
+      if (!active) await trx.insertInto("signing_keys").values(newKeyRow(this.now(), this.sealer)).execute();
     });
     await this.reload();
   }
@@ -89,7 +97,7 @@ export class SigningKeys {
   /** Retires the signing key and starts signing with a new one. */
   async rotate(): Promise<{ kid: string; retired: string[] }> {
     const now = this.now();
-    const row = newKeyRow(now);
+    const row = newKeyRow(now, this.sealer);
     const retired = await withWriteLock(this.store, "signing-keys", async (trx) => {
       const current = await trx
         .selectFrom("signing_keys")
@@ -140,7 +148,7 @@ export class SigningKeys {
       try {
         const rows = await this.store.db.selectFrom("signing_keys").selectAll().execute();
         const keys = new Map<string, SigningKey>();
-        for (const row of rows) keys.set(row.kid, this.keys.get(row.kid) ?? keyOf(row));
+        for (const row of rows) keys.set(row.kid, this.keys.get(row.kid) ?? keyOf(row, this.sealer));
         // A known key's retirement comes from the row, not the cached object.
         for (const row of rows) {
           const key = keys.get(row.kid) as SigningKey;

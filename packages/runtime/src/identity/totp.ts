@@ -6,6 +6,9 @@ const loadOtplib = () => {
   return otplib;
 };
 
+/** TOTP secrets are stored sealed (see Sealer), bound to the user they belong to. */
+export const totpContext = (tenantId: string, userId: string) => `totp:${tenantId}:${userId}`;
+
 /** One 30-second step either side, for clocks that drift and users who type slowly. */
 const TOLERANCE_SECONDS = 30;
 

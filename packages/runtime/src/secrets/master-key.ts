@@ -47,12 +47,21 @@ export class MasterKey {
     readonly encryptionKey: Buffer,
     private readonly checkKey: Buffer,
     readonly source: string,
+    private readonly derive: (info: string) => Buffer,
   ) {}
 
   static fromBytes(key: Buffer, source: string): MasterKey {
     const derive = (info: string) =>
       Buffer.from(hkdfSync("sha256", key, Buffer.alloc(0), `symbiont secrets ${info}`, 32));
-    return new MasterKey(derive("encryption v1"), derive("key check v1"), source);
+    return new MasterKey(derive("encryption v1"), derive("key check v1"), source, derive);
+  }
+
+  /**
+   * A key of its own for another part of the runtime (token signing keys, TOTP secrets), so that
+   * no two purposes ever share a key.
+   */
+  subkey(purpose: string): Buffer {
+    return this.derive(`purpose ${purpose}`);
   }
 
   checkValue(): string {

@@ -7,6 +7,7 @@ import type { Store } from "../store/database.js";
 import { EncryptedStore } from "./encrypted-store.js";
 import { KeychainStore } from "./keychain-store.js";
 import { resolveMasterKey } from "./master-key.js";
+import { Sealer } from "./sealer.js";
 import { SecretBackends } from "./secret-backends.js";
 import { SecretRepository } from "./secret-repository.js";
 import { SecretResolver } from "./secret-resolver.js";
@@ -15,6 +16,8 @@ import { SecretService } from "./secret-service.js";
 export interface Secrets {
   service: SecretService;
   resolver: SecretResolver;
+  /** Encryption at rest for other domains, each under a master-key subkey of its own. */
+  sealer(purpose: string): Sealer;
 }
 
 export const DEFAULT_MASTER_KEY_FILE = "master.key";
@@ -50,5 +53,9 @@ export async function openSecrets(
     keepVersions: config().secretsKeepVersions,
     rotationGraceSeconds: config().secretsRotationGraceSeconds,
   }));
-  return { service, resolver: new SecretResolver(service, backends) };
+  return {
+    service,
+    resolver: new SecretResolver(service, backends),
+    sealer: (purpose) => new Sealer(key, purpose),
+  };
 }
