@@ -115,6 +115,7 @@ export async function startRuntime(initial: Config, options: StartOptions = {}):
         writePerMinute: config.rateLimitWritePerMinute,
         ipPerMinute: config.rateLimitIpPerMinute,
         authPerMinute: config.rateLimitAuthPerMinute,
+        groups: config.rateLimitGroups,
       }),
       (budget) => metrics?.recordRateLimited(budget),
     );

@@ -1,5 +1,5 @@
 import { isIP } from "node:net";
-import { DEFAULT_PORT } from "@symbiont/protocol";
+import { DEFAULT_PORT, routes } from "@symbiont/protocol";
 import { z } from "zod";
 
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
@@ -20,6 +20,9 @@ const boolean = z.preprocess((v) => {
   if (["false", "0", "no", "off"].includes(text)) return false;
   return v;
 }, z.boolean("must be true or false"));
+
+/** The route table's tags, which name the groups a rate limit can be set for. */
+const ROUTE_GROUPS: readonly string[] = [...new Set(Object.values(routes).map((route) => route.tag))];
 
 export const ConfigSchema = z.strictObject({
   host: z.string().min(1, "must not be empty").default("127.0.0.1"),
@@ -56,6 +59,35 @@ export const ConfigSchema = z.strictObject({
   rateLimitReadPerMinute: integer(0, 100_000_000).default(6_000),
   rateLimitWritePerMinute: integer(0, 100_000_000).default(1_200),
   rateLimitIpPerMinute: integer(0, 100_000_000).default(30_000),
+  rateLimitGroups: z
+    .preprocess(
+      (v) =>
+        typeof v === "string"
+          ? Object.fromEntries(
+              v
+                .split(",")
+                .map((entry) => entry.trim())
+                .filter(Boolean)
+                .map((entry) => {
+                  const [group = "", limit = ""] = entry.split("=").map((part) => part.trim());
+                  return [group, /^\d+$/.test(limit) ? Number(limit) : limit];
+                }),
+            )
+          : v,
+      z
+        .record(z.string(), z.int("must be a whole number of requests a minute").min(0, "must be at least 0"))
+        .superRefine((groups, context) => {
+          for (const group of Object.keys(groups)) {
+            if (!ROUTE_GROUPS.includes(group))
+              context.addIssue({
+                code: "custom",
+                message: `"${group}" is no route group; must name route groups: ${ROUTE_GROUPS.join(", ")}`,
+              });
+          }
+        }),
+    )
+    .default({})
+    .describe("Per-credential budgets a minute for route groups, e.g. secrets=60,dsl=30"),
   rateLimitAuthPerMinute: integer(0, 100_000_000)
     .default(30)
     .describe("Logins and refreshes a minute per source address"),
@@ -155,6 +187,7 @@ export const RELOADABLE_KEYS: ReadonlySet<ConfigKey> = new Set([
   "rateLimitWritePerMinute",
   "rateLimitIpPerMinute",
   "rateLimitAuthPerMinute",
+  "rateLimitGroups",
   "accessTokenTtlSeconds",
   "refreshTokenTtlSeconds",
   "sessionMaxAgeSeconds",

@@ -179,3 +179,48 @@ describe.skipIf(!redisUrl)("rate limits shared through Redis", () => {
     await fresh.dispose();
   });
 });
+
+describe("rate limits per route group", () => {
+  let database: FreshDatabase;
+  let server: TestRuntime;
+
+  beforeAll(async () => {
+    database = await databaseTargets[0]!.create();
+    server = await startTestRuntime(database, { rateLimitGroups: { secrets: 2 } });
+  });
+  afterAll(async () => {
+    await server?.close();
+    await database?.dispose();
+  });
+
+  it("spends a group's own budget per credential, leaving other groups alone", async () => {
+    const { key } = await insertApiKey(server, { permissions: ["read"] });
+    const statuses: number[] = [];
+    for (let i = 0; i < 3; i++)
+      statuses.push((await server.call("GET", "/secrets/helper", { headers: bearer(key) })).status);
+    expect(statuses).toEqual([200, 200, 429]);
+    const refused = await server.call("GET", "/secrets/helper", { headers: bearer(key) });
+    expect((refused.body as ErrorBody).error).toContain("secrets requests by this credential");
+    expect(refused.headers.get("retry-after")).not.toBeNull();
+    // Another credential, and another group, still have theirs.
+    expect((await server.call("GET", "/secrets/helper")).status).toBe(200);
+    expect((await server.call("GET", "/agents", { headers: bearer(key) })).status).toBe(200);
+    const metrics = await (await fetch(`${server.runtime.url}/metrics`)).text();
+    expect(metrics).toMatch(/symbiont_rate_limit_rejections_total\{budget="group:secrets"\} 2/);
+  });
+
+  it("reads group budgets from the environment and names a group that does not exist", () => {
+    expect(
+      loadConfig({ env: { SYMBIONT_RATE_LIMIT_GROUPS: "secrets=60, dsl=30" }, flags: {} }).rateLimitGroups,
+    ).toEqual({
+      secrets: 60,
+      dsl: 30,
+    });
+    expect(() => loadConfig({ env: { SYMBIONT_RATE_LIMIT_GROUPS: "secretz=60" }, flags: {} })).toThrow(
+      /rateLimitGroups.*must name route groups/s,
+    );
+    expect(() => loadConfig({ env: { SYMBIONT_RATE_LIMIT_GROUPS: "secrets=lots" }, flags: {} })).toThrow(
+      /rateLimitGroups.*whole number/s,
+    );
+  });
+});

@@ -8,6 +8,8 @@ export interface RateLimitSettings {
   ipPerMinute: number;
   /** Per address, on the routes that take passwords and refresh tokens. */
   authPerMinute: number;
+  /** Extra per-credential budgets for route groups (the route table's tags), e.g. `{ secrets: 60 }`. */
+  groups: Readonly<Partial<Record<string, number>>>;
 }
 
 const MINUTE_MS = 60_000;
@@ -55,9 +57,20 @@ export class RateLimits {
     );
   }
 
-  checkPrincipal(scope: Scope, writing: boolean): undefined | Promise<undefined> {
-    const { readPerMinute, writePerMinute } = this.settings();
+  checkPrincipal(scope: Scope, writing: boolean, routeGroup?: string): undefined | Promise<undefined> {
+    const { readPerMinute, writePerMinute, groups } = this.settings();
     const group = writing ? "write" : "read";
+    const groupLimit = routeGroup === undefined ? undefined : groups[routeGroup];
+    if (groupLimit !== undefined && groupLimit > 0) {
+      const spent = this.spend(
+        `principal:${scope.tenantId}:${scope.principalId}:group:${routeGroup}`,
+        groupLimit,
+        `${routeGroup} requests by this credential`,
+        `group:${routeGroup}`,
+      );
+      const overall = () => this.checkPrincipal(scope, writing);
+      return spent instanceof Promise ? spent.then(overall) : overall();
+    }
     return this.spend(
       `principal:${scope.tenantId}:${scope.principalId}:${group}`,
       writing ? writePerMinute : readPerMinute,

@@ -160,7 +160,7 @@ export function bindRoute<R extends RouteDefinition>(
           });
         }
         const scope = result.scope;
-        return andThen(limits.checkPrincipal(scope, mutating), () => serve(scope));
+        return andThen(limits.checkPrincipal(scope, mutating, route.tag), () => serve(scope));
       };
       // Failures of mutating requests, and denials on any route, are audited before the error answer.
       const fail = (error: unknown): Promise<never> | never => {
