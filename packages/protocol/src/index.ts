@@ -1,13 +1,20 @@
 export * from "./agents.js";
 export * from "./audit.js";
 export * from "./errors.js";
+export * from "./json.js";
 export * from "./keys.js";
+export * from "./knowledge.js";
+export * from "./knowledge-routes.js";
 export * from "./lists.js";
+export * from "./memory.js";
+export * from "./memory-routes.js";
 export * from "./openapi.js";
 export * from "./permissions.js";
 export * from "./routes.js";
 export * from "./system.js";
 export * from "./text.js";
+export * from "./vector-routes.js";
+export * from "./vectors.js";
 
 export const API_PREFIX = "/api/v1";
 export const DEFAULT_PORT = 8080;

@@ -17,6 +17,15 @@ export const Permission = z.enum([
   "keys:read",
   "keys:write",
   "audit:read",
+  "memory:read",
+  "memory:write",
+  "memory:delete",
+  "knowledge:read",
+  "knowledge:write",
+  "knowledge:delete",
+  "vectors:read",
+  "vectors:write",
+  "vectors:delete",
 ]);
 export type Permission = z.infer<typeof Permission>;
 

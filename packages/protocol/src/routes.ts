@@ -20,9 +20,12 @@ import {
   ApiKeyList,
   ApiKeyRevokedResponse,
 } from "./keys.js";
+import { knowledgeRoutes } from "./knowledge-routes.js";
 import { AgentIdList } from "./lists.js";
+import { memoryRoutes } from "./memory-routes.js";
 import type { Permission } from "./permissions.js";
 import { ConfigReloadResponse, HealthResponse, ReadinessResponse, SystemMetrics } from "./system.js";
+import { vectorRoutes } from "./vector-routes.js";
 
 export type HttpMethod = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
 
@@ -247,6 +250,9 @@ export const routes = {
     contract: false,
     response: AuditVerification,
   }),
+  ...memoryRoutes,
+  ...knowledgeRoutes,
+  ...vectorRoutes,
 } as const;
 
 export type Routes = typeof routes;
