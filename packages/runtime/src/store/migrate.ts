@@ -3,6 +3,7 @@ import type { DialectName } from "./database.js";
 import * as initial from "./migrations/0001_initial.js";
 import * as apiKeyScopes from "./migrations/0002_api_key_scopes.js";
 import * as auditLog from "./migrations/0003_audit_log.js";
+import * as memoryKnowledgeVectors from "./migrations/0006_memory_knowledge_vectors.js";
 import type { Database } from "./schema.js";
 
 /** Migrations in order. Names are permanent: never rename or edit one that has shipped. */
@@ -10,6 +11,7 @@ const migrations: Record<string, Migration> = {
   "0001_initial": initial,
   "0002_api_key_scopes": apiKeyScopes,
   "0003_audit_log": auditLog,
+  "0006_memory_knowledge_vectors": memoryKnowledgeVectors,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
