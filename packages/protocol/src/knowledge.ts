@@ -83,6 +83,11 @@ export const KnowledgeAddedResponse = z.object({
   id: z.string(),
   status: z.enum(["added", "updated"]),
   chunks: z.int().describe("How many searchable chunks the content became"),
+  embedded_by: z
+    .string()
+    .describe(
+      "`client` when the item's embedding was used; else the runtime embedder that embedded the content",
+    ),
 });
 export type KnowledgeAddedResponse = z.infer<typeof KnowledgeAddedResponse>;
 

@@ -23,6 +23,7 @@ import { AppError } from "./server/app-error.js";
 import { createLogger } from "./server/logging.js";
 import { openStore, type Store } from "./store/database.js";
 import { migrateToLatest } from "./store/migrate.js";
+import { openRetrieval } from "./vectors/retrieval-services.js";
 import { RUNTIME_VERSION } from "./version.js";
 
 export interface Runtime {
@@ -86,6 +87,7 @@ export async function startRuntime(initial: Config, options: StartOptions = {}):
   const store = await openStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
   let app: FastifyInstance | undefined;
   let limiter: RateLimiter | undefined;
+  let retrieval: ReturnType<typeof openRetrieval> | undefined;
   const cpu = new CpuSampler();
   try {
     limiter = await openRateLimiter(config.redisUrl, log);
@@ -99,6 +101,7 @@ export async function startRuntime(initial: Config, options: StartOptions = {}):
     const firstAdminKey = config.apiKey ? undefined : await createFirstAdminKey(apiKeys);
     const agentRepository = new AgentRepository(store.db, store.changeVersion);
     const agents = new AgentService(agentRepository);
+    retrieval = openRetrieval(store, config);
 
     const reload = async (): Promise<ConfigReloadResponse> => {
       if (!options.loadConfig) return { reloaded: false, applied: [], requires_restart: [] };
@@ -121,6 +124,7 @@ export async function startRuntime(initial: Config, options: StartOptions = {}):
       return { reloaded: true, applied: plan.apply, requires_restart: plan.requiresRestart };
     };
 
+    const vectorStore = retrieval.vectors;
     app = await buildApp({
       log,
       bodyLimit: config.bodyLimit,
@@ -137,6 +141,9 @@ export async function startRuntime(initial: Config, options: StartOptions = {}):
       apiKeys: new ApiKeyService(apiKeys),
       audit: new AuditTrail(new AuditRepository(store)),
       limits,
+      memory: retrieval.memory,
+      knowledge: retrieval.knowledge,
+      collections: retrieval.collections,
       system: {
         version: RUNTIME_VERSION,
         startedAt,
@@ -145,7 +152,10 @@ export async function startRuntime(initial: Config, options: StartOptions = {}):
           startedAt,
           dataDir: config.dataDir,
           cpu,
-          counts: { agents: (scope) => agentRepository.countByState(scope) },
+          counts: {
+            agents: (scope) => agentRepository.countByState(scope),
+            vectorItems: (scope) => vectorStore.countAll(scope.tenantId),
+          },
         },
         reloadConfig: reload,
       },
@@ -171,6 +181,7 @@ export async function startRuntime(initial: Config, options: StartOptions = {}):
           cpu.stop();
           await server.close();
           await limits.close();
+          vectorStore.close();
           await store.close();
         })();
         return closing;
@@ -180,6 +191,7 @@ export async function startRuntime(initial: Config, options: StartOptions = {}):
     cpu.stop();
     await app?.close().catch(() => {});
     await limiter?.close().catch(() => {});
+    retrieval?.vectors.close();
     await store.close().catch(() => {});
     throw error;
   }

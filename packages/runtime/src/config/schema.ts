@@ -55,6 +55,9 @@ export const ConfigSchema = z.strictObject({
   rateLimitReadPerMinute: integer(0, 100_000_000).default(6_000),
   rateLimitWritePerMinute: integer(0, 100_000_000).default(1_200),
   rateLimitIpPerMinute: integer(0, 100_000_000).default(30_000),
+  memoryShortTermTtlSeconds: integer(0, 10 * 365 * 86_400)
+    .default(7 * 86_400)
+    .describe("How long short-term memories live before consolidation prunes them; 0 for ever"),
   corsOrigins: z
     .preprocess(
       (v) =>

@@ -8,8 +8,15 @@ import type { AuditTrail } from "../audit/audit-trail.js";
 import { registerApiKeyRoutes } from "../identity/api-key-routes.js";
 import type { ApiKeyService } from "../identity/api-key-service.js";
 import type { Authenticator } from "../identity/authenticator.js";
+import { registerKnowledgeRoutes } from "../knowledge/knowledge-routes.js";
+import type { KnowledgeService } from "../knowledge/knowledge-service.js";
 import type { RateLimits } from "../limits/rate-limits.js";
+import type { MemoryConsolidation } from "../memory/memory-consolidation.js";
+import { registerMemoryRoutes } from "../memory/memory-routes.js";
+import type { MemoryService } from "../memory/memory-service.js";
 import { registerSystemRoutes, type SystemRouteDependencies } from "../system/system-routes.js";
+import type { CollectionService } from "../vectors/collection-service.js";
+import { registerVectorRoutes } from "../vectors/vector-routes.js";
 import { registerCors } from "./cors.js";
 import { registerDocs } from "./docs.js";
 import { installErrorHandling } from "./error-handler.js";
@@ -28,6 +35,9 @@ export interface AppDependencies {
   audit: AuditTrail;
   limits: RateLimits;
   system: SystemRouteDependencies;
+  memory: { service: MemoryService; consolidation: MemoryConsolidation };
+  knowledge: KnowledgeService;
+  collections: CollectionService;
 }
 
 /** Accepts an empty body with a JSON content type as "no body", as bodyless POSTs from some clients are. */
@@ -73,5 +83,8 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   registerAgentRoutes(context, deps.agents);
   registerApiKeyRoutes(context, deps.apiKeys);
   registerAuditRoutes(context, deps.audit);
+  registerMemoryRoutes(context, deps.memory.service, deps.memory.consolidation);
+  registerKnowledgeRoutes(context, deps.knowledge);
+  registerVectorRoutes(context, deps.collections);
   return app;
 }

@@ -10,6 +10,9 @@ const TARGET_TYPE_OF_TAG: Record<string, string> = {
   keys: "api_key",
   system: "system",
   audit: "audit",
+  memory: "memory",
+  knowledge: "knowledge_item",
+  vectors: "vector_collection",
 };
 
 /** The resource a request acted on: its path id, else the id it created. */
@@ -21,9 +24,17 @@ export function targetOf(
   const params = (request.params ?? {}) as Record<string, unknown>;
   const body = (request.body ?? {}) as Record<string, unknown>;
   const created = (output ?? {}) as Record<string, unknown>;
-  const id = [params.agent_id, params.key_id, created.agent_id, created.id, body.id].find(
-    (v) => typeof v === "string",
-  );
+  const id = [
+    params.agent_id,
+    params.key_id,
+    params.memory_id,
+    params.item_id,
+    params.collection_name,
+    created.agent_id,
+    created.id,
+    body.id,
+    body.collection_name,
+  ].find((v) => typeof v === "string");
   return { type: TARGET_TYPE_OF_TAG[route.tag] ?? route.tag, id: (id as string | undefined) ?? null };
 }
 

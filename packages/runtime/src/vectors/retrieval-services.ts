@@ -1,0 +1,28 @@
+import { join } from "node:path";
+import type { Config } from "../config/schema.js";
+import { CachingEmbedder } from "../embedders/embedder.js";
+import { HashingEmbedder } from "../embedders/hashing-embedder.js";
+import { KnowledgeService } from "../knowledge/knowledge-service.js";
+import { MemoryConsolidation } from "../memory/memory-consolidation.js";
+import { MemoryRepository } from "../memory/memory-repository.js";
+import { MemoryService } from "../memory/memory-service.js";
+import { KeywordIndex } from "../retrieval/keyword-index.js";
+import type { Store } from "../store/database.js";
+import { CollectionService } from "./collection-service.js";
+import { EmbeddedVectorStore } from "./embedded-vector-store.js";
+
+/** Memory, knowledge and collections over one embedded vector store, keyword index and embedder. */
+export function openRetrieval(store: Store, config: Config) {
+  const vectors = new EmbeddedVectorStore(store, join(config.dataDir, "vector-index"));
+  const keywords = new KeywordIndex(store.dialect);
+  const embedder = new CachingEmbedder(new HashingEmbedder(384));
+  const service = new MemoryService(store, new MemoryRepository(store.db), vectors, keywords, embedder, {
+    shortTermTtlSeconds: config.memoryShortTermTtlSeconds,
+  });
+  return {
+    vectors,
+    memory: { service, consolidation: new MemoryConsolidation(store, vectors, keywords) },
+    knowledge: new KnowledgeService(store, vectors, keywords, embedder, service),
+    collections: new CollectionService(store, vectors, keywords, embedder),
+  };
+}
