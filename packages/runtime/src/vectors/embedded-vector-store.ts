@@ -162,6 +162,8 @@ export class EmbeddedVectorStore {
   private readonly spaces = new Map<string, SpaceIndex | null>();
   private readonly mutex = new KeyedMutex();
   private readonly settings: AnnSettings;
+  /** How spaces came into memory since start: from a saved graph, or rebuilt from the rows. */
+  readonly stats = { graphsLoaded: 0, graphsBuilt: 0, spacesLoaded: 0 };
 
   constructor(
     private readonly store: Store,
@@ -412,6 +414,7 @@ export class EmbeddedVectorStore {
         this.savedMatches(file, entries, config.dimensions, metric)
       ) {
         index.loadGraph(`${file}.usearch`, entries);
+        this.stats.graphsLoaded++;
       } else {
         const rows = await db
           .selectFrom("vector_entries")
@@ -422,10 +425,14 @@ export class EmbeddedVectorStore {
         index.put(
           rows.map((row) => ({ id: row.id, key: BigInt(row.key), vector: decodeVector(row.vector) })),
         );
-        if (index.approximate) this.save(name, index);
+        if (index.approximate) {
+          this.stats.graphsBuilt++;
+          this.save(name, index);
+        }
         index.dirty = false;
       }
       this.spaces.set(name, index);
+      this.stats.spacesLoaded++;
       return index;
     });
   }

@@ -105,7 +105,7 @@ export class SpaceIndex {
 
   /**
    * The k best entries that `accept` lets through. The graph is asked for more than k when a filter
-   * drops some, doubling up to the whole space; `complete` says whether every accepted entry was
+   * drops some, up to 16 times k; `complete` says whether every accepted entry was
    * considered (always, for exact search).
    */
   search(
@@ -133,7 +133,9 @@ export class SpaceIndex {
         hits.push({ id, score: this.metric === "l2" ? Math.sqrt(Math.max(0, distance)) : 1 - distance });
         if (hits.length === k) return { hits, complete: false };
       }
-      if (asked >= size || asked >= 8192) return { hits, complete: asked >= size };
+      // Past 16 times k a filter is selective enough that exact search over what it lets through
+      // (the caller's fallback) is cheaper than walking ever more of the graph.
+      if (asked >= size || asked >= Math.max(k * 16, 64)) return { hits, complete: asked >= size };
       asked = Math.min(size, asked * 4);
     }
   }
