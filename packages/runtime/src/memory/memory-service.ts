@@ -60,15 +60,20 @@ export class MemoryService {
   ) {}
 
   async add(scope: Scope, input: MemoryStoreRequest): Promise<MemoryResponse> {
-    this.requireWritable(scope, input.agent_id);
+    const [node] = await this.addMany(scope, [input]);
+    return { memory: node as MemoryNode, success: true, message: "Memory stored" };
+  }
+
+  /** Stores several memories in one transaction per agent (imports, and the benchmark's bulk load). */
+  async addMany(scope: Scope, inputs: readonly MemoryStoreRequest[]): Promise<MemoryNode[]> {
+    for (const input of inputs) this.requireWritable(scope, input.agent_id);
     const at = this.now();
-    const id = randomUUID();
-    const text = textOfContent(input.content);
-    const [vector] = await this.embedder.embed([text]);
     const ttl = this.options.shortTermTtlSeconds;
-    const row: MemoryRow = {
+    const texts = inputs.map((input) => textOfContent(input.content));
+    const vectors = await this.embedder.embed(texts);
+    const rows: MemoryRow[] = inputs.map((input) => ({
       tenant_id: scope.tenantId,
-      id,
+      id: randomUUID(),
       agent_id: input.agent_id,
       content: JSON.stringify(input.content),
       content_folded: storable(JSON.stringify(input.content).toLowerCase()),
@@ -86,23 +91,36 @@ export class MemoryService {
           ? new Date(at.getTime() + ttl * 1000).toISOString()
           : null,
       superseded_by: null,
-    };
-    const space = memorySpace(input.agent_id);
-    await this.vectors.write(scope.tenantId, [space], async (trx, vectors) => {
-      await trx.insertInto("memories").values(row).execute();
-      await this.keywords.put(trx, scope.tenantId, space, [{ id, text }]);
-      await vectors.ensureSpace(space, {
-        dimensions: this.embedder.dimensions,
-        distance: "cosine",
-        embedder: this.embedder.id,
+    }));
+    const byAgent = new Map<string, number[]>();
+    rows.forEach((row, i) => byAgent.set(row.agent_id, [...(byAgent.get(row.agent_id) ?? []), i]));
+    for (const [agentId, indexes] of byAgent) {
+      const space = memorySpace(agentId);
+      await this.vectors.write(scope.tenantId, [space], async (trx, writes) => {
+        for (let i = 0; i < indexes.length; i += 200) {
+          await trx
+            .insertInto("memories")
+            .values(indexes.slice(i, i + 200).map((j) => rows[j] as MemoryRow))
+            .execute();
+        }
+        await this.keywords.put(
+          trx,
+          scope.tenantId,
+          space,
+          indexes.map((j) => ({ id: (rows[j] as MemoryRow).id, text: texts[j] as string })),
+        );
+        await writes.ensureSpace(space, {
+          dimensions: this.embedder.dimensions,
+          distance: "cosine",
+          embedder: this.embedder.id,
+        });
+        await writes.put(
+          space,
+          indexes.map((j) => ({ id: (rows[j] as MemoryRow).id, vector: vectors[j] as Float32Array })),
+        );
       });
-      await vectors.put(space, [{ id, vector: vector as Float32Array }]);
-    });
-    return {
-      memory: (await this.nodes(scope, [row]))[0] as MemoryNode,
-      success: true,
-      message: "Memory stored",
-    };
+    }
+    return this.nodes(scope, rows);
   }
 
   /** One memory: by id, or the newest matching the filters. Reading it counts as a recall. */
