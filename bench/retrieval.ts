@@ -95,7 +95,9 @@ export async function runVectorSearch(points: number, queries: number) {
 
     // Baseline: usearch's SIMD exact search, one query at a time, same process.
     const matrix = new Float32Array(points * DIMS);
-    data.forEach((vector, i) => matrix.set(vector, i * DIMS));
+    data.forEach((vector, i) => {
+      matrix.set(vector, i * DIMS);
+    });
     const truth: string[][] = [];
     const exactStart = performance.now();
     for (const probe of probes) {

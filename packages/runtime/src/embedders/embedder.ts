@@ -27,7 +27,9 @@ export class CachingEmbedder implements Embedder {
     const missing = [...new Set(texts.filter((text) => !this.cache.has(text)))];
     if (missing.length > 0) {
       const vectors = await this.inner.embed(missing);
-      missing.forEach((text, i) => this.remember(text, vectors[i] as Float32Array));
+      missing.forEach((text, i) => {
+        this.remember(text, vectors[i] as Float32Array);
+      });
     }
     return texts.map((text) => {
       const vector = this.cache.get(text) as Float32Array;

@@ -93,7 +93,9 @@ export class MemoryService {
       superseded_by: null,
     }));
     const byAgent = new Map<string, number[]>();
-    rows.forEach((row, i) => byAgent.set(row.agent_id, [...(byAgent.get(row.agent_id) ?? []), i]));
+    rows.forEach((row, i) => {
+      byAgent.set(row.agent_id, [...(byAgent.get(row.agent_id) ?? []), i]);
+    });
     for (const [agentId, indexes] of byAgent) {
       const space = memorySpace(agentId);
       await this.vectors.write(scope.tenantId, [space], async (trx, writes) => {

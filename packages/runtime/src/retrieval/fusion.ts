@@ -6,7 +6,9 @@
 export function reciprocalRankFusion(lists: readonly (readonly string[])[], k = 60): Map<string, number> {
   const fused = new Map<string, number>();
   for (const list of lists) {
-    list.forEach((id, rank) => fused.set(id, (fused.get(id) ?? 0) + 1 / (k + rank + 1)));
+    list.forEach((id, rank) => {
+      fused.set(id, (fused.get(id) ?? 0) + 1 / (k + rank + 1));
+    });
   }
   return fused;
 }

@@ -85,7 +85,9 @@ export class SpaceIndex {
       if (entries.length > 0) {
         const keys = new BigUint64Array(entries.map((e) => e.key));
         const matrix = new Float32Array(entries.length * this.dimensions);
-        entries.forEach((e, i) => matrix.set(e.vector, i * this.dimensions));
+        entries.forEach((e, i) => {
+          matrix.set(e.vector, i * this.dimensions);
+        });
         ann.add(keys, matrix, 0);
       }
       for (const { id, key } of entries) this.track(id, key);
