@@ -9,7 +9,10 @@ import {
 import { AgentsResource } from "./resources/agents.js";
 import { AuditResource } from "./resources/audit.js";
 import { KeysResource } from "./resources/keys.js";
+import { KnowledgeResource } from "./resources/knowledge.js";
+import { MemoryResource } from "./resources/memory.js";
 import { SystemResource } from "./resources/system.js";
+import { VectorsResource } from "./resources/vectors.js";
 import { Transport } from "./transport.js";
 import type { HealthResponse, ReadinessResponse } from "./types.js";
 
@@ -31,7 +34,10 @@ export class SymbiontClient {
   readonly agents: AgentsResource;
   readonly audit: AuditResource;
   readonly keys: KeysResource;
+  readonly knowledge: KnowledgeResource;
+  readonly memory: MemoryResource;
   readonly system: SystemResource;
+  readonly vectors: VectorsResource;
   readonly #transport: Transport;
 
   constructor(options: ClientOptions = {}, internals: ClientInternals = {}) {
@@ -39,7 +45,10 @@ export class SymbiontClient {
     this.agents = new AgentsResource(this.#transport);
     this.audit = new AuditResource(this.#transport);
     this.keys = new KeysResource(this.#transport);
+    this.knowledge = new KnowledgeResource(this.#transport);
+    this.memory = new MemoryResource(this.#transport);
     this.system = new SystemResource(this.#transport);
+    this.vectors = new VectorsResource(this.#transport);
   }
 
   get baseUrl(): string {
