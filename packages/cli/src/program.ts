@@ -3,7 +3,10 @@ import { describeClientError } from "./client-errors.js";
 import { registerAgentCommands } from "./commands/agents.js";
 import { registerAuditCommands } from "./commands/audit.js";
 import { registerKeyCommands } from "./commands/keys.js";
+import { registerKnowledgeCommands } from "./commands/knowledge.js";
+import { registerMemoryCommands } from "./commands/memory.js";
 import { registerUpCommand } from "./commands/up.js";
+import { registerVectorCommands } from "./commands/vectors.js";
 import { CliError, ExitCode } from "./exit-codes.js";
 import { createOutput } from "./output.js";
 import { CLI_VERSION } from "./version.js";
@@ -38,6 +41,9 @@ Every command takes --json. Exit codes: 0 ok, 1 failure, 2 usage, 3 runtime unre
   registerAgentCommands(program);
   registerKeyCommands(program);
   registerAuditCommands(program);
+  registerMemoryCommands(program);
+  registerKnowledgeCommands(program);
+  registerVectorCommands(program);
   return program;
 }
 

@@ -28,5 +28,8 @@ export { SDK_VERSION } from "./platform.js";
 export type { AgentsResource } from "./resources/agents.js";
 export type { AuditResource } from "./resources/audit.js";
 export type { KeysResource } from "./resources/keys.js";
+export type { KnowledgeResource } from "./resources/knowledge.js";
+export type { MemoryResource } from "./resources/memory.js";
 export type { SystemResource } from "./resources/system.js";
+export type { VectorsResource } from "./resources/vectors.js";
 export type * from "./types.js";
