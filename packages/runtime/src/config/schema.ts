@@ -58,6 +58,23 @@ export const ConfigSchema = z.strictObject({
   memoryShortTermTtlSeconds: integer(0, 10 * 365 * 86_400)
     .default(7 * 86_400)
     .describe("How long short-term memories live before consolidation prunes them; 0 for ever"),
+  embedder: z
+    .enum(["hashing", "ollama", "openai"], "must be hashing, ollama or openai")
+    .default("hashing")
+    .describe(
+      "hashing: built in, offline (lexical features); ollama: /api/embed; openai: any OpenAI-compatible /embeddings",
+    ),
+  embedderUrl: z
+    .string()
+    .regex(/^https?:\/\//, "must be an http:// or https:// URL")
+    .optional()
+    .describe(
+      "Ollama server or OpenAI-compatible API base; defaults to http://127.0.0.1:11434 and https://api.openai.com/v1",
+    ),
+  embedderModel: z.string().min(1, "must not be empty").optional(),
+  embedderApiKey: z.string().min(1, "must not be empty").optional(),
+  embedderDimensions: integer(8, 4096).optional(),
+  embedderBatchSize: integer(1, 2048).default(64),
   corsOrigins: z
     .preprocess(
       (v) =>
@@ -97,6 +114,7 @@ export const SECRET_KEYS: ReadonlySet<ConfigKey> = new Set([
   "databaseUrl",
   "redisUrl",
   "jwtSecret",
+  "embedderApiKey",
 ]);
 
 /** `dataDir` → `SYMBIONT_DATA_DIR`. */

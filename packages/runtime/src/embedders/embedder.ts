@@ -1,7 +1,8 @@
 /** Turns text into vectors of a fixed size. The id is recorded with every space it fills. */
 export interface Embedder {
   readonly id: string;
-  readonly dimensions: number;
+  /** The size of its vectors; a remote model may have to be asked once to know it. */
+  dimensions(): Promise<number>;
   /** One vector per text, in order. */
   embed(texts: readonly string[]): Promise<Float32Array[]>;
 }
@@ -19,8 +20,8 @@ export class CachingEmbedder implements Embedder {
     return this.inner.id;
   }
 
-  get dimensions() {
-    return this.inner.dimensions;
+  dimensions(): Promise<number> {
+    return this.inner.dimensions();
   }
 
   async embed(texts: readonly string[]): Promise<Float32Array[]> {

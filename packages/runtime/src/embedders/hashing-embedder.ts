@@ -28,8 +28,12 @@ function fnv1a(text: string, seed = 0x811c9dc5): number {
 export class HashingEmbedder implements Embedder {
   readonly id: string;
 
-  constructor(readonly dimensions = 384) {
-    this.id = `hashing-v1-${dimensions}`;
+  constructor(readonly size = 384) {
+    this.id = `hashing-v1-${size}`;
+  }
+
+  async dimensions(): Promise<number> {
+    return this.size;
   }
 
   async embed(texts: readonly string[]): Promise<Float32Array[]> {
@@ -50,11 +54,11 @@ export class HashingEmbedder implements Embedder {
       const next = words[i + 1];
       if (next !== undefined && !(stop && STOP_WORDS.has(next))) add(`b:${word} ${next}`, 0.5);
     });
-    const vector = new Float32Array(this.dimensions);
+    const vector = new Float32Array(this.size);
     for (const [feature, count] of counts) {
       const hash = fnv1a(feature);
       const sign = fnv1a(feature, 0x9747b28c) & 1 ? 1 : -1;
-      const slot = hash % this.dimensions;
+      const slot = hash % this.size;
       vector[slot] = (vector[slot] as number) + sign * Math.log1p(count);
     }
     let norm = 0;

@@ -57,7 +57,8 @@ export class KnowledgeService {
   async add(scope: Scope, item: KnowledgeItem): Promise<KnowledgeAddedResponse> {
     // The query side is always embedded here, so a client's embedding is only comparable when it has
     // the knowledge base's dimension; otherwise the content is embedded here and the answer says so.
-    const own = item.embedding && item.embedding.length === this.embedder.dimensions ? item.embedding : null;
+    const dimensions = await this.embedder.dimensions();
+    const own = item.embedding && item.embedding.length === dimensions ? item.embedding : null;
     // A caller's own embedding describes the whole text, so such an item stays one chunk.
     const chunks = own ? [item.content] : chunkText(item.content);
     const vectors = own ? [Float32Array.from(own)] : await this.embedder.embed(chunks);
@@ -83,7 +84,7 @@ export class KnowledgeService {
           .where("id", "=", item.id)
           .execute();
         await this.keywords.remove(trx, tenantId, KNOWLEDGE_SPACE, old);
-        await writes.ensureSpace(KNOWLEDGE_SPACE, this.spaceConfig());
+        await writes.ensureSpace(KNOWLEDGE_SPACE, await this.spaceConfig());
         await writes.remove(KNOWLEDGE_SPACE, old);
       }
       await trx
@@ -118,7 +119,7 @@ export class KnowledgeService {
         KNOWLEDGE_SPACE,
         chunks.map((text, i) => ({ id: chunkId(item.id, i), text })),
       );
-      await writes.ensureSpace(KNOWLEDGE_SPACE, this.spaceConfig());
+      await writes.ensureSpace(KNOWLEDGE_SPACE, await this.spaceConfig());
       await writes.put(
         KNOWLEDGE_SPACE,
         vectors.map((vector, i) => ({ id: chunkId(item.id, i), vector })),
@@ -315,7 +316,11 @@ export class KnowledgeService {
     };
   }
 
-  private spaceConfig() {
-    return { dimensions: this.embedder.dimensions, distance: "cosine" as const, embedder: this.embedder.id };
+  private async spaceConfig() {
+    return {
+      dimensions: await this.embedder.dimensions(),
+      distance: "cosine" as const,
+      embedder: this.embedder.id,
+    };
   }
 }

@@ -112,7 +112,7 @@ export class MemoryService {
           indexes.map((j) => ({ id: (rows[j] as MemoryRow).id, text: texts[j] as string })),
         );
         await writes.ensureSpace(space, {
-          dimensions: this.embedder.dimensions,
+          dimensions: await this.embedder.dimensions(),
           distance: "cosine",
           embedder: this.embedder.id,
         });

@@ -239,7 +239,7 @@ export class CollectionService {
       }
       const withText = [...points.keys()].filter((_, i) => texts[i] !== null);
       await writes.ensureSpace(textSpace(name), {
-        dimensions: this.embedder.dimensions,
+        dimensions: await this.embedder.dimensions(),
         distance: "cosine",
         embedder: this.embedder.id,
       });

@@ -212,12 +212,11 @@ export class EmbeddedVectorStore {
     const index = await this.load(tenantId, space);
     if (!index) return { hits: [], exact: true };
     if (query.length !== index.dimensions) {
+      // Collections check their queries first; this is a space filled by an embedder that has changed since.
       throw new AppError(
-        "VALIDATION_FAILED",
-        `The query vector has ${query.length} dimensions; this space holds ${index.dimensions}`,
-        {
-          issues: [{ field: "body.vector", message: `must have ${index.dimensions} numbers` }],
-        },
+        "CONFLICT",
+        `The stored vectors have ${index.dimensions} dimensions but the query has ${query.length}; was the embedder changed? Re-ingest, or switch back`,
+        { space, stored_dimensions: index.dimensions, dimensions: query.length },
       );
     }
     const q =

@@ -1,7 +1,6 @@
 import { join } from "node:path";
 import type { Config } from "../config/schema.js";
-import { CachingEmbedder } from "../embedders/embedder.js";
-import { HashingEmbedder } from "../embedders/hashing-embedder.js";
+import { createEmbedder } from "../embedders/create-embedder.js";
 import { KnowledgeService } from "../knowledge/knowledge-service.js";
 import { MemoryConsolidation } from "../memory/memory-consolidation.js";
 import { MemoryRepository } from "../memory/memory-repository.js";
@@ -15,7 +14,7 @@ import { EmbeddedVectorStore } from "./embedded-vector-store.js";
 export function openRetrieval(store: Store, config: Config) {
   const vectors = new EmbeddedVectorStore(store, join(config.dataDir, "vector-index"));
   const keywords = new KeywordIndex(store.dialect);
-  const embedder = new CachingEmbedder(new HashingEmbedder(384));
+  const embedder = createEmbedder(config);
   const service = new MemoryService(store, new MemoryRepository(store.db), vectors, keywords, embedder, {
     shortTermTtlSeconds: config.memoryShortTermTtlSeconds,
   });
