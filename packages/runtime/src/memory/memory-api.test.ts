@@ -262,6 +262,75 @@ for (const target of databaseTargets) {
       expect(list.total_count).toBe(0);
     });
 
+    it("takes concurrent writes without losing or duplicating any, in every store", async () => {
+      const agent = "m-concurrent";
+      const results = await Promise.all(
+        Array.from({ length: 30 }, (_, i) =>
+          server.call("POST", "/memory", {
+            body: memory(agent, { text: `parallel memory number ${i} marker${i}` }),
+          }),
+        ),
+      );
+      expect(results.every((r) => r.status === 200)).toBe(true);
+      const list = MemorySearchResponse.parse(
+        (await server.call("GET", `/memory/agent?agent_id=${agent}&limit=100`)).body,
+      );
+      expect(list.total_count).toBe(30);
+      const db = server.runtime.store.db;
+      const vectors = await db
+        .selectFrom("vector_entries")
+        .select((eb) => eb.fn.countAll().as("n"))
+        .where("space", "=", `memory:${agent}`)
+        .executeTakeFirstOrThrow();
+      expect(Number(vectors.n)).toBe(30);
+      const found = MemorySearchResponse.parse(
+        (await server.call("POST", "/memory/search", { body: { agent_id: agent, query: "marker17" } })).body,
+      );
+      expect(found.memories[0]?.content.text).toBe("parallel memory number 17 marker17");
+    });
+
+    it("stores hostile and unicode-heavy content faithfully: NUL, lone surrogates, emoji, RTL", async () => {
+      const agent = "m-unicode";
+      const content = {
+        text: "a\u0000b \ud800 🧠🚀 مرحبا שלום Ωμέγα",
+        nested: { list: ["x", 1, true, null] },
+      };
+      const added = await server.call("POST", "/memory", { body: memory(agent, content) });
+      expect(added.status).toBe(200);
+      const read = MemoryResponse.parse(
+        (
+          await server.call(
+            "GET",
+            `/memory?agent_id=${agent}&limit=50&memory_id=${MemoryResponse.parse(added.body).memory.id}`,
+          )
+        ).body,
+      );
+      expect(read.memory.content).toEqual(JSON.parse(JSON.stringify(content)));
+      const emoji = MemorySearchResponse.parse(
+        (await server.call("POST", "/memory/search", { body: { agent_id: agent, content_contains: "🧠🚀" } }))
+          .body,
+      );
+      expect(emoji.total_count).toBe(1);
+      const rtl = MemorySearchResponse.parse(
+        (await server.call("POST", "/memory/search", { body: { agent_id: agent, query: "שלום" } })).body,
+      );
+      expect(rtl.memories).toHaveLength(1);
+      const symbols = await server.call("POST", "/memory/search", {
+        body: { agent_id: agent, query: '" OR 1=1 -- *) NEAR(' },
+      });
+      expect(symbols.status).toBe(200);
+    });
+
+    it("answers 413 to a body over the limit and counts vectors in the system metrics", async () => {
+      const huge = await server.call("POST", "/memory", {
+        raw: JSON.stringify(memory("m-big", { text: "x".repeat(1_100_000) })),
+        headers: { "content-type": "application/json" },
+      });
+      expect(huge.status).toBe(413);
+      const metrics = (await server.call("GET", "/metrics")).body as { vector_db_items: number };
+      expect(metrics.vector_db_items).toBeGreaterThan(0);
+    });
+
     it("keeps tenants apart and honours agent-limited keys", async () => {
       const added = MemoryResponse.parse(
         (await server.call("POST", "/memory", { body: memory("m-iso", { text: "tenant one private fact" }) }))
@@ -289,6 +358,36 @@ for (const target of databaseTargets) {
         ).body,
       );
       expect(search.memories).toEqual([]);
+      const limited = await insertApiKey(server, {
+        permissions: ["memory:read", "memory:write", "memory:delete"],
+      });
+      await server.runtime.store.db
+        .updateTable("api_keys")
+        .set({ agent_ids: JSON.stringify(["m-allowed"]) })
+        .where("id", "=", limited.id)
+        .execute();
+      const asLimited = { authorization: `Bearer ${limited.key}` };
+      expect(
+        (await server.call("POST", "/memory", { body: memory("m-allowed", { a: 1 }), headers: asLimited }))
+          .status,
+      ).toBe(200);
+      expect(
+        (await server.call("POST", "/memory", { body: memory("m-iso", { a: 1 }), headers: asLimited }))
+          .status,
+      ).toBe(403);
+      expect(
+        (
+          await server.call("GET", `/memory?agent_id=m-iso&limit=50&memory_id=${added.memory.id}`, {
+            headers: asLimited,
+          })
+        ).status,
+      ).toBe(404);
+      expect((await server.call("DELETE", `/memory/${added.memory.id}`, { headers: asLimited })).status).toBe(
+        404,
+      );
+      expect((await server.call("POST", "/memory/consolidate/m-iso", { headers: asLimited })).status).toBe(
+        403,
+      );
       const readOnly = await insertApiKey(server, { permissions: ["memory:read"] });
       const denied = await server.call("POST", "/memory", {
         body: memory("m-iso", { a: 1 }),

@@ -29,6 +29,7 @@ for (const target of databaseTargets) {
           "0001_initial",
           "0002_api_key_scopes",
           "0003_audit_log",
+          "0006_memory_knowledge_vectors",
         ]);
         expect(await migrateToLatest(store.db, store.dialect)).toEqual([]);
       } finally {

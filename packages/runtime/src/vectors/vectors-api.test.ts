@@ -173,6 +173,38 @@ for (const target of databaseTargets) {
       expect(fieldsOf(badSearch.body)).toEqual(["body.vector"]);
     });
 
+    it("keeps memory and the database in step under concurrent upserts of the same ids", async () => {
+      await server.call("POST", "/vectors/collections", { body: collection("race") });
+      const versions = Array.from({ length: 12 }, (_, i) => [Math.cos(i / 3), Math.sin(i / 3), i / 12]);
+      const answers = await Promise.all(
+        versions.map((vector) =>
+          server.call("POST", "/vectors/upsert", {
+            body: {
+              collection_name: "race",
+              points: [
+                { id: "same", vector },
+                { id: "other", vector: [0, 0, 1] },
+              ],
+            },
+          }),
+        ),
+      );
+      expect(answers.every((a) => a.status === 200)).toBe(true);
+      expect((await server.call("GET", "/vectors/collections/race/count")).body).toMatchObject({ count: 2 });
+      const [stored] = RetrievedPointList.parse(
+        (await server.call("GET", "/vectors/retrieve?collection_name=race&ids=same")).body,
+      );
+      const near = CollectionSearchResponse.parse(
+        (
+          await server.call("POST", "/vectors/collections/race/search", {
+            body: { vector: stored?.vector, limit: 5 },
+          })
+        ).body,
+      );
+      expect(near.results.map((r) => r.id)).toEqual(["same", "other"]);
+      expect(near.results[0]?.score).toBeCloseTo(1, 5);
+    });
+
     it("never returns another tenant's points", async () => {
       await server.call("POST", "/vectors/collections", { body: collection("shared-name") });
       await server.call("POST", "/vectors/upsert", {
