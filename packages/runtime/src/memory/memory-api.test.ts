@@ -9,6 +9,7 @@ import { describe, expect, it } from "vitest";
 import { databaseTargets } from "../../../../test/support/databases.js";
 import { insertApiKey } from "../../../../test/support/keys.js";
 import { useTestRuntime } from "../../../../test/support/runtime.js";
+import { KeywordIndex } from "../retrieval/keyword-index.js";
 
 const memory = (agent: string, content: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({
   content,
@@ -121,6 +122,39 @@ for (const target of databaseTargets) {
           .body,
       );
       expect(keyword.memories[0]?.content.text).toContain("Kubernetes");
+    });
+
+    it("finds inflected words through stemming in the keyword index", async () => {
+      const agent = "m-stem";
+      await server.call("POST", "/memory", {
+        body: memory(agent, { text: "The children were running quickly to the station" }),
+      });
+      await server.call("POST", "/memory", {
+        body: memory(agent, { text: "Quarterly revenue grew in Europe" }),
+      });
+      const db = server.runtime.store.db;
+      const hits = await server.runtime.store.db
+        .selectFrom("memories")
+        .select("id")
+        .where("agent_id", "=", agent)
+        .execute();
+      expect(hits).toHaveLength(2);
+      const keyword = await new KeywordIndex(server.runtime.store.dialect).search(
+        db,
+        "default",
+        `memory:${agent}`,
+        "runs",
+        10,
+      );
+      expect(keyword).toHaveLength(1);
+      const ranked = MemorySearchResponse.parse(
+        (
+          await server.call("POST", "/memory/search", {
+            body: { agent_id: agent, query: "who runs to stations" },
+          })
+        ).body,
+      );
+      expect(ranked.memories[0]?.content.text).toContain("running");
     });
 
     it("forgetting removes the memory from its row, the keyword index and the vector index", async () => {

@@ -13,7 +13,7 @@ const MAX_QUERY_WORDS = 64;
 
 /**
  * Keyword search per tenant and space: SQLite FTS5 ranked by BM25, or Postgres full text ranked by
- * ts_rank_cd. A query matches entries holding any of its words (OR), so one rare shared word is
+ * ts_rank_cd, both with English stemming besides the words as written. A query matches entries holding any of its words (OR), so one rare shared word is
  * enough to be found: recall first, the ranking and fusion sort it out.
  */
 export class KeywordIndex {
@@ -81,7 +81,7 @@ export class KeywordIndex {
     if (this.dialect === "postgres") {
       const tsquery = words.join(" | ");
       const result = await sql<{ id: string; score: number }>`select id, ts_rank_cd(tsv, q) as score
-        from text_entries, to_tsquery('simple', ${tsquery}) q
+        from text_entries, (select to_tsquery('english', ${tsquery}) || to_tsquery('simple', ${tsquery}) as q) query
         where tenant_id = ${tenantId} and space = ${space} and tsv @@ q
         order by score desc, id limit ${limit}`.execute(db);
       return result.rows.map((row) => ({ id: row.id, score: Number(row.score) }));

@@ -93,7 +93,9 @@ export function bindRoute<R extends RouteDefinition>(
   handler: RouteHandler<R>,
 ): void {
   const { app, prefix, authenticator, log, audit, limits } = context;
-  const mutating = route.method !== "GET";
+  // A POST that only reads (a search with a body, e.g. /memory/search) is a read: it spends from the
+  // read budget and is not an audited change.
+  const mutating = route.method !== "GET" && !(route.auth !== "public" && route.auth.endsWith(":read"));
   const status = route.successStatus ?? 200;
   app.route({
     method: route.method,

@@ -121,7 +121,10 @@ export async function up(db: AnyDb): Promise<void> {
       .addColumn("space", "text", (c) => c.notNull())
       .addColumn("id", "text", (c) => c.notNull())
       .addColumn("body", "text", (c) => c.notNull())
-      .addColumn("tsv", sql`tsvector`, (c) => c.generatedAlwaysAs(sql`to_tsvector('simple', body)`).stored())
+      // English stems ("running" finds "run") and the words as written (any language), together.
+      .addColumn("tsv", sql`tsvector`, (c) =>
+        c.generatedAlwaysAs(sql`to_tsvector('english', body) || to_tsvector('simple', body)`).stored(),
+      )
       .addPrimaryKeyConstraint("text_entries_pk", ["tenant_id", "space", "id"])
       .execute();
     await sql`create index text_entries_tsv_idx on text_entries using gin (tsv)`.execute(db);
@@ -135,7 +138,8 @@ export async function up(db: AnyDb): Promise<void> {
       .addUniqueConstraint("text_entries_key", ["tenant_id", "space", "id"])
       .execute();
     // BM25 over FTS5; rows are keyed by text_entries' rowid so a delete is a point lookup.
-    await sql`create virtual table text_fts using fts5(body, tokenize = 'unicode61 remove_diacritics 2')`.execute(
+    // Porter stemming over unicode61: English stems, every script tokenised, diacritics folded.
+    await sql`create virtual table text_fts using fts5(body, tokenize = 'porter unicode61 remove_diacritics 2')`.execute(
       db,
     );
   }
