@@ -91,6 +91,7 @@ export interface VectorSpaceTable {
   dimensions: number;
   metric: string;
   embedder: string;
+  generation: Generated<number>;
 }
 
 export interface VectorEntryTable {

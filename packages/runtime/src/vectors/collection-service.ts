@@ -369,8 +369,10 @@ export class CollectionService {
         ...(allowed ? { candidates: async () => allowed as string[] } : {}),
       },
     );
+    // The rows give ids their original type and payloads; a hit without a row (deleted an instant
+    // ago by another writer) is left out.
     const rows =
-      hits.length === 0 || (!request.with_payload && !request.with_vector)
+      hits.length === 0
         ? []
         : await this.store.db
             .selectFrom("vector_points")
@@ -391,21 +393,18 @@ export class CollectionService {
           hits.map((h) => h.id),
         )
       : undefined;
-    const intIds = await this.intIds(
-      tenantId,
-      name,
-      hits.map((h) => h.id),
-      byId,
-    );
     return {
-      results: hits.map((hit) => {
+      results: hits.flatMap((hit) => {
         const row = byId.get(hit.id);
-        return {
-          id: intIds.has(hit.id) ? Number(hit.id) : hit.id,
-          score: hit.score,
-          payload: request.with_payload && row ? (JSON.parse(row.payload) as Record<string, unknown>) : null,
-          vector: vectors ? Array.from(vectors.get(hit.id) ?? []) : null,
-        };
+        if (!row) return [];
+        return [
+          {
+            id: row.id_is_int ? Number(row.id) : row.id,
+            score: hit.score,
+            payload: request.with_payload ? (JSON.parse(row.payload) as Record<string, unknown>) : null,
+            vector: vectors ? Array.from(vectors.get(hit.id) ?? []) : null,
+          },
+        ];
       }),
       exact,
     };
@@ -467,29 +466,6 @@ export class CollectionService {
       });
     }
     return { results: results.slice(0, request.limit), query: request.query, total_results: results.length };
-  }
-
-  private async intIds(
-    tenantId: string,
-    name: string,
-    ids: readonly string[],
-    known: Map<string, { id_is_int: number }>,
-  ): Promise<Set<string>> {
-    const missing = ids.filter((id) => !known.has(id));
-    const rows =
-      missing.length === 0
-        ? []
-        : await this.store.db
-            .selectFrom("vector_points")
-            .select(["id", "id_is_int"])
-            .where("tenant_id", "=", tenantId)
-            .where("collection", "=", name)
-            .where("id", "in", missing)
-            .execute();
-    const out = new Set<string>();
-    for (const row of [...known.values(), ...rows] as { id?: string; id_is_int: number }[])
-      if (row.id_is_int && row.id) out.add(row.id);
-    return out;
   }
 
   private async spacesOf(db: Kysely<Database>, tenantId: string, name: string): Promise<string[]> {

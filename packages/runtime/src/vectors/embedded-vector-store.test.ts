@@ -140,6 +140,25 @@ describe("the embedded vector store", () => {
     expect(existsSync(store.location)).toBe(true);
   });
 
+  it("sees another node's writes and deletions: a changed generation reloads the space", async () => {
+    const { store, vectors: nodeA, dataDir } = await open();
+    cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
+    const nodeB = new EmbeddedVectorStore(store, undefined, { exactLimit: 50 });
+    const data = randomVectors(80, 12);
+    await fill(nodeA, "t", "s", data, "p");
+    expect((await nodeA.search("t", "s", data[3] as Float32Array, 1)).hits[0]?.id).toBe("p3");
+    const fresh = randomVectors(1, 13)[0] as Float32Array;
+    await fill(nodeB, "t", "s", [fresh], "fromB");
+    expect((await nodeA.search("t", "s", fresh, 1)).hits[0]?.id).toBe("fromB0");
+    await nodeB.write("t", ["s"], (_trx, writes) => writes.remove("s", ["p3"]));
+    expect((await nodeA.search("t", "s", data[3] as Float32Array, 1)).hits[0]?.id).not.toBe("p3");
+    // Its own writes do not make a node reload.
+    const loads = nodeA.stats.spacesLoaded;
+    await fill(nodeA, "t", "s", [fresh], "fromA");
+    await nodeA.search("t", "s", fresh, 2);
+    expect(nodeA.stats.spacesLoaded).toBe(loads);
+  });
+
   it("refuses a space redeclared with another dimension", async () => {
     const { vectors, dataDir } = await open();
     cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));

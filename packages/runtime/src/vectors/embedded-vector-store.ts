@@ -46,6 +46,7 @@ export class VectorWrites {
   readonly puts: { space: string; id: string; key: bigint; vector: Float32Array }[] = [];
   readonly removals: { space: string; ids: readonly string[] }[] = [];
   readonly droppedSpaces: string[] = [];
+  private readonly touched = new Set<string>();
 
   constructor(
     private readonly trx: Kysely<Database>,
@@ -89,6 +90,7 @@ export class VectorWrites {
       const stored = config.distance === "cosine" ? normalize(vector) : vector;
       const key = newKey();
       this.puts.push({ space, id, key, vector: stored });
+      this.touched.add(space);
       return { tenant_id: this.tenantId, space, id, key: key.toString(), vector: encodeVector(stored) };
     });
     for (let i = 0; i < rows.length; i += INSERT_BATCH) {
@@ -115,6 +117,24 @@ export class VectorWrites {
         .execute();
     }
     this.removals.push({ space, ids });
+    this.touched.add(space);
+  }
+
+  /** Bumps the generation of every space this transaction changed; the new generations by space. */
+  async bumpGenerations(): Promise<Map<string, number>> {
+    const generations = new Map<string, number>();
+    for (const space of this.touched) {
+      if (this.droppedSpaces.includes(space)) continue;
+      const row = await this.trx
+        .updateTable("vector_spaces")
+        .set((eb) => ({ generation: eb("generation", "+", 1) }))
+        .where("tenant_id", "=", this.tenantId)
+        .where("space", "=", space)
+        .returning("generation")
+        .executeTakeFirst();
+      if (row) generations.set(space, row.generation);
+    }
+    return generations;
   }
 
   async dropSpace(space: string): Promise<void> {
@@ -193,11 +213,14 @@ export class EmbeddedVectorStore {
     return this.mutex.run(names, async () => {
       const configs = new Map<string, SpaceConfig>();
       let writes: VectorWrites | undefined;
-      const result = await withWriteLock(this.store, `vectors:${tenantId}`, (trx) => {
+      let generations = new Map<string, number>();
+      const result = await withWriteLock(this.store, `vectors:${tenantId}`, async (trx) => {
         writes = new VectorWrites(trx, tenantId, configs);
-        return work(trx, writes);
+        const value = await work(trx, writes);
+        generations = await writes.bumpGenerations();
+        return value;
       });
-      if (writes) this.apply(tenantId, writes, configs);
+      if (writes) this.apply(tenantId, writes, configs, generations);
       return result;
     });
   }
@@ -209,6 +232,7 @@ export class EmbeddedVectorStore {
     k: number,
     options: SearchOptions = {},
   ): Promise<{ hits: Hit[]; exact: boolean }> {
+    await this.dropIfStale(tenantId, space);
     const index = await this.load(tenantId, space);
     if (!index) return { hits: [], exact: true };
     if (query.length !== index.dimensions) {
@@ -343,7 +367,33 @@ export class EmbeddedVectorStore {
     writeFileSync(`${file}.json`, JSON.stringify(saved));
   }
 
-  private apply(tenantId: string, writes: VectorWrites, configs: Map<string, SpaceConfig>): void {
+  /**
+   * Forgets a loaded space whose generation in the database differs from the index's: another node
+   * or process wrote to it (or dropped it), so it is reloaded from the rows. One primary-key read.
+   */
+  private async dropIfStale(tenantId: string, space: string): Promise<void> {
+    const name = this.nameOf(tenantId, space);
+    if (!this.spaces.has(name)) return;
+    const row = await this.store.db
+      .selectFrom("vector_spaces")
+      .select("generation")
+      .where("tenant_id", "=", tenantId)
+      .where("space", "=", space)
+      .executeTakeFirst();
+    const cached = this.spaces.get(name);
+    const stale = cached ? row?.generation !== cached.generation : row !== undefined;
+    if (stale && this.spaces.get(name) === cached) {
+      this.spaces.delete(name);
+      this.distanceCache.delete(name);
+    }
+  }
+
+  private apply(
+    tenantId: string,
+    writes: VectorWrites,
+    configs: Map<string, SpaceConfig>,
+    generations: Map<string, number>,
+  ): void {
     for (const space of writes.droppedSpaces) {
       const name = this.nameOf(tenantId, space);
       this.spaces.delete(name);
@@ -377,6 +427,15 @@ export class EmbeddedVectorStore {
         this.save(name, index);
       }
     }
+    for (const [space, generation] of generations) {
+      const name = this.nameOf(tenantId, space);
+      const index = this.spaces.get(name);
+      if (!index) continue;
+      // One step on from what the index reflected: it holds exactly the database's state. More: some
+      // other writer came in between, so the index misses a change and is reloaded when next used.
+      if (index.generation + 1 === generation) index.generation = generation;
+      else this.spaces.delete(name);
+    }
   }
 
   /** The space's index, built from the database (or a matching saved graph) on first use. */
@@ -398,6 +457,7 @@ export class EmbeddedVectorStore {
       }
       const metric = metricOf(config.metric as SpaceConfig["distance"]);
       const index = new SpaceIndex(config.dimensions, metric, this.settings);
+      index.generation = config.generation;
       const keys = await db
         .selectFrom("vector_entries")
         .select(["id", "key"])

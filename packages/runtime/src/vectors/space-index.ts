@@ -48,6 +48,8 @@ export class SpaceIndex {
   private readonly idToKey = new Map<string, bigint>();
   /** Changed since it was last saved. */
   dirty = false;
+  /** The database's generation of the space this index reflects. */
+  generation = 0;
 
   constructor(
     readonly dimensions: number,

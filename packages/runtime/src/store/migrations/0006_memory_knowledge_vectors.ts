@@ -100,6 +100,9 @@ export async function up(db: AnyDb): Promise<void> {
     .addColumn("dimensions", "integer", (c) => c.notNull())
     .addColumn("metric", "text", (c) => c.notNull())
     .addColumn("embedder", "text", (c) => c.notNull())
+    // Bumped by every write to the space: a node whose in-memory index has another generation
+    // missed a write of another node (or process) and reloads the space.
+    .addColumn("generation", "integer", (c) => c.notNull().defaultTo(0))
     .addPrimaryKeyConstraint("vector_spaces_pk", ["tenant_id", "space"])
     .execute();
   await db.schema
