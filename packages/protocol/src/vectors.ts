@@ -11,7 +11,10 @@ export const CollectionName = ResourceName;
 const Connectivity = z.int().min(4, "must be between 4 and 64").max(64, "must be between 4 and 64");
 const Expansion = z.int().min(8, "must be between 8 and 4096").max(4096, "must be between 8 and 4096");
 
-/** Qdrant-style HNSW settings; `m`, `ef_construct` and `ef` are applied, other keys are kept as given. */
+/**
+ * Qdrant-style HNSW settings: `m` (connectivity), `ef_construct` and `ef` (search expansion) shape the
+ * collection's graph once it outgrows exact search; other keys are kept as given.
+ */
 export const HnswConfig = z.looseObject({
   m: Connectivity.nullish(),
   ef_construct: Expansion.nullish(),

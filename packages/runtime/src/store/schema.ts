@@ -92,6 +92,8 @@ export interface VectorSpaceTable {
   metric: string;
   embedder: string;
   generation: Generated<number>;
+  /** JSON of the space's HNSW settings; null for the defaults. */
+  ann_settings: string | null;
 }
 
 export interface VectorEntryTable {

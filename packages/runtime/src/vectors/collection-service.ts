@@ -194,10 +194,19 @@ export class CollectionService {
       ...new Set([...existingSpaces, ...[...names].map((n) => vectorSpace(name, n)), textSpace(name)]),
     ];
     const at = this.now().toISOString();
+    const hnsw = collection.hnsw_config
+      ? (JSON.parse(collection.hnsw_config) as Record<string, unknown>)
+      : {};
+    const ann = {
+      ...(typeof hnsw.m === "number" ? { connectivity: hnsw.m } : {}),
+      ...(typeof hnsw.ef_construct === "number" ? { expansionAdd: hnsw.ef_construct } : {}),
+      ...(typeof hnsw.ef === "number" ? { expansionSearch: hnsw.ef } : {}),
+    };
     const config = {
       dimensions: size,
       distance: DISTANCE[collection.distance as CollectionDistance],
       embedder: "client",
+      ann,
     };
     await this.vectors.write(tenantId, spaces, async (trx, writes) => {
       await this.require(trx, scope, name);

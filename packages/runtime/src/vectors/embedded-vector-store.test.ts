@@ -159,6 +159,25 @@ describe("the embedded vector store", () => {
     expect(nodeA.stats.spacesLoaded).toBe(loads);
   });
 
+  it("builds a space's graph with its own HNSW settings when it has them", async () => {
+    const { vectors, dataDir } = await open();
+    cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
+    await vectors.write("t", ["tuned"], async (_trx, writes) => {
+      await writes.ensureSpace("tuned", { ...space, ann: { connectivity: 8, expansionSearch: 32 } });
+      await writes.put(
+        "tuned",
+        randomVectors(120, 14).map((vector, i) => ({ id: `p${i}`, vector })),
+      );
+    });
+    expect(await vectors.describeSpace("t", "tuned")).toMatchObject({
+      size: 120,
+      approximate: true,
+      connectivity: 8,
+    });
+    await fill(vectors, "t", "plain", randomVectors(120, 15), "p");
+    expect(await vectors.describeSpace("t", "plain")).toMatchObject({ approximate: true, connectivity: 16 });
+  });
+
   it("refuses a space redeclared with another dimension", async () => {
     const { vectors, dataDir } = await open();
     cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));

@@ -24,6 +24,8 @@ export interface SpaceConfig {
   distance: "cosine" | "dot" | "euclidean";
   /** What filled the space: an embedder id, or `client` for vectors sent as they are. */
   embedder: string;
+  /** HNSW settings of this space (a collection's hnsw_config); the store's defaults otherwise. */
+  ann?: Partial<Pick<AnnSettings, "connectivity" | "expansionAdd" | "expansionSearch">> | undefined;
 }
 
 export interface SearchOptions {
@@ -71,6 +73,7 @@ export class VectorWrites {
           dimensions: config.dimensions,
           metric: config.distance,
           embedder: config.embedder,
+          ann_settings: config.ann ? JSON.stringify(config.ann) : null,
         })
         .execute();
     } else if (existing.dimensions !== config.dimensions || existing.embedder !== config.embedder) {
@@ -265,6 +268,22 @@ export class EmbeddedVectorStore {
     return { hits, exact: !index.approximate };
   }
 
+  /** How a space is held in memory now (loading it if needed); null for a space without vectors. */
+  async describeSpace(
+    tenantId: string,
+    space: string,
+  ): Promise<{ size: number; approximate: boolean; connectivity: number; generation: number } | null> {
+    await this.dropIfStale(tenantId, space);
+    const index = await this.load(tenantId, space);
+    if (!index) return null;
+    return {
+      size: index.size,
+      approximate: index.approximate,
+      connectivity: index.connectivity,
+      generation: index.generation,
+    };
+  }
+
   /** Stored vectors by id (as stored: cosine spaces hold unit vectors). */
   async vectorsOf(
     tenantId: string,
@@ -414,7 +433,10 @@ export class EmbeddedVectorStore {
       let index = this.spaces.get(name);
       if (!index) {
         const config = configs.get(space) as SpaceConfig;
-        index = new SpaceIndex(config.dimensions, metricOf(config.distance), this.settings);
+        index = new SpaceIndex(config.dimensions, metricOf(config.distance), {
+          ...this.settings,
+          ...config.ann,
+        });
         this.spaces.set(name, index);
       }
       index.put(puts);
@@ -456,7 +478,8 @@ export class EmbeddedVectorStore {
         return null;
       }
       const metric = metricOf(config.metric as SpaceConfig["distance"]);
-      const index = new SpaceIndex(config.dimensions, metric, this.settings);
+      const ann = config.ann_settings ? (JSON.parse(config.ann_settings) as SpaceConfig["ann"]) : undefined;
+      const index = new SpaceIndex(config.dimensions, metric, { ...this.settings, ...ann });
       index.generation = config.generation;
       const keys = await db
         .selectFrom("vector_entries")

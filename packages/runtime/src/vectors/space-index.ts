@@ -61,6 +61,11 @@ export class SpaceIndex {
     return this.idToKey.size;
   }
 
+  /** The graph's connectivity (M), or what it will be built with. */
+  get connectivity(): number {
+    return this.ann?.connectivity() ?? this.settings.connectivity;
+  }
+
   get approximate(): boolean {
     return this.ann !== null;
   }

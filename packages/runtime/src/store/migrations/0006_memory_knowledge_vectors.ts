@@ -40,6 +40,13 @@ export async function up(db: AnyDb): Promise<void> {
     .columns(["tenant_id", "agent_id", "conversation_id", "created_at"])
     .execute();
 
+  // children_ids of every answered memory are looked up by parent.
+  await db.schema
+    .createIndex("memories_parent_idx")
+    .on("memories")
+    .columns(["tenant_id", "parent_id"])
+    .execute();
+
   await db.schema
     .createTable("knowledge_items")
     .addColumn("tenant_id", "text", (c) => c.notNull())
@@ -103,6 +110,8 @@ export async function up(db: AnyDb): Promise<void> {
     // Bumped by every write to the space: a node whose in-memory index has another generation
     // missed a write of another node (or process) and reloads the space.
     .addColumn("generation", "integer", (c) => c.notNull().defaultTo(0))
+    // JSON of the space's own HNSW settings (a collection's hnsw_config); null for the defaults.
+    .addColumn("ann_settings", "text")
     .addPrimaryKeyConstraint("vector_spaces_pk", ["tenant_id", "space"])
     .execute();
   await db.schema
