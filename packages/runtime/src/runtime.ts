@@ -87,7 +87,7 @@ export async function startRuntime(initial: Config, options: StartOptions = {}):
   const store = await openStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
   let app: FastifyInstance | undefined;
   let limiter: RateLimiter | undefined;
-  let retrieval: ReturnType<typeof openRetrieval> | undefined;
+  let retrieval: Awaited<ReturnType<typeof openRetrieval>> | undefined;
   const cpu = new CpuSampler();
   try {
     limiter = await openRateLimiter(config.redisUrl, log);
@@ -101,7 +101,7 @@ export async function startRuntime(initial: Config, options: StartOptions = {}):
     const firstAdminKey = config.apiKey ? undefined : await createFirstAdminKey(apiKeys);
     const agentRepository = new AgentRepository(store.db, store.changeVersion);
     const agents = new AgentService(agentRepository);
-    retrieval = openRetrieval(store, config);
+    retrieval = await openRetrieval(store, config);
 
     const reload = async (): Promise<ConfigReloadResponse> => {
       if (!options.loadConfig) return { reloaded: false, applied: [], requires_restart: [] };

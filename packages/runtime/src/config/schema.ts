@@ -58,6 +58,15 @@ export const ConfigSchema = z.strictObject({
   memoryShortTermTtlSeconds: integer(0, 10 * 365 * 86_400)
     .default(7 * 86_400)
     .describe("How long short-term memories live before consolidation prunes them; 0 for ever"),
+  qdrantUrl: z
+    .string()
+    .regex(
+      /^https?:\/\//,
+      "must be an http:// or https:// URL (leave it unset for the embedded vector index)",
+    )
+    .optional()
+    .describe("Search vectors through this Qdrant server instead of the embedded index"),
+  qdrantApiKey: z.string().min(1, "must not be empty").optional(),
   embedder: z
     .enum(["hashing", "ollama", "openai"], "must be hashing, ollama or openai")
     .default("hashing")
@@ -115,6 +124,7 @@ export const SECRET_KEYS: ReadonlySet<ConfigKey> = new Set([
   "redisUrl",
   "jwtSecret",
   "embedderApiKey",
+  "qdrantApiKey",
 ]);
 
 /** `dataDir` → `SYMBIONT_DATA_DIR`. */

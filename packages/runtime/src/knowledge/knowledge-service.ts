@@ -21,7 +21,7 @@ import { estimateTokens } from "../retrieval/tokens.js";
 import { notFound } from "../server/app-error.js";
 import type { Store } from "../store/database.js";
 import type { KnowledgeItemTable } from "../store/schema.js";
-import type { EmbeddedVectorStore } from "../vectors/embedded-vector-store.js";
+import type { VectorStore } from "../vectors/vector-store.js";
 import { chunkText } from "./chunking.js";
 
 export const KNOWLEDGE_SPACE = "knowledge";
@@ -47,7 +47,7 @@ interface ChunkHit {
 export class KnowledgeService {
   constructor(
     private readonly store: Store,
-    private readonly vectors: EmbeddedVectorStore,
+    private readonly vectors: VectorStore,
     private readonly keywords: KeywordIndex,
     private readonly embedder: Embedder,
     private readonly memory: MemoryService | undefined,

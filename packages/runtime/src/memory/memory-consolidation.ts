@@ -3,8 +3,8 @@ import { type Scope, scopeReachesAgent } from "../identity/scope.js";
 import type { KeywordIndex } from "../retrieval/keyword-index.js";
 import { AppError } from "../server/app-error.js";
 import type { Store } from "../store/database.js";
-import type { EmbeddedVectorStore } from "../vectors/embedded-vector-store.js";
 import { dot } from "../vectors/vector-codec.js";
+import type { VectorStore } from "../vectors/vector-store.js";
 import type { MemoryRow } from "./memory-repository.js";
 import { memorySpace } from "./memory-service.js";
 
@@ -37,7 +37,7 @@ const byValue = (a: MemoryRow, b: MemoryRow) =>
 export class MemoryConsolidation {
   constructor(
     private readonly store: Store,
-    private readonly vectors: EmbeddedVectorStore,
+    private readonly vectors: VectorStore,
     private readonly keywords: KeywordIndex,
     private readonly now: () => Date = () => new Date(),
   ) {}

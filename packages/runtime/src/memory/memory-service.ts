@@ -22,8 +22,8 @@ import type { KeywordIndex } from "../retrieval/keyword-index.js";
 import { estimateTokens, storable } from "../retrieval/tokens.js";
 import { AppError, notFound } from "../server/app-error.js";
 import type { Store } from "../store/database.js";
-import type { EmbeddedVectorStore } from "../vectors/embedded-vector-store.js";
 import { dot } from "../vectors/vector-codec.js";
+import type { VectorStore } from "../vectors/vector-store.js";
 import type { MemoryCriteria, MemoryRepository, MemoryRow } from "./memory-repository.js";
 import { computedImportance, recencyOf, textOfContent } from "./memory-text.js";
 
@@ -52,7 +52,7 @@ export class MemoryService {
   constructor(
     private readonly store: Store,
     private readonly memories: MemoryRepository,
-    private readonly vectors: EmbeddedVectorStore,
+    private readonly vectors: VectorStore,
     private readonly keywords: KeywordIndex,
     private readonly embedder: Embedder,
     private readonly options: MemoryOptions,

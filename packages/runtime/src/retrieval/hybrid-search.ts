@@ -1,7 +1,8 @@
 import type { Kysely } from "kysely";
 import type { Database } from "../store/schema.js";
-import type { EmbeddedVectorStore, SearchOptions } from "../vectors/embedded-vector-store.js";
+import type { SearchOptions } from "../vectors/embedded-vector-store.js";
 import { dot } from "../vectors/vector-codec.js";
+import type { VectorStore } from "../vectors/vector-store.js";
 import { reciprocalRankFusion } from "./fusion.js";
 import type { KeywordIndex } from "./keyword-index.js";
 
@@ -15,7 +16,7 @@ export interface HybridHit {
 
 export interface HybridSources {
   db: Kysely<Database>;
-  vectors: EmbeddedVectorStore;
+  vectors: VectorStore;
   keywords: KeywordIndex;
 }
 

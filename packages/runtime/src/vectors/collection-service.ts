@@ -21,7 +21,8 @@ import type { KeywordIndex } from "../retrieval/keyword-index.js";
 import { conflict, notFound, validationFailed } from "../server/app-error.js";
 import type { Store } from "../store/database.js";
 import type { Database } from "../store/schema.js";
-import type { EmbeddedVectorStore, SpaceConfig } from "./embedded-vector-store.js";
+import type { SpaceConfig } from "./embedded-vector-store.js";
+import type { VectorStore } from "./vector-store.js";
 
 const vectorSpace = (collection: string, name: string) => `collection:${collection}:${name}`;
 const textSpace = (collection: string) => `point-text:${collection}`;
@@ -56,7 +57,7 @@ function matches(
 export class CollectionService {
   constructor(
     private readonly store: Store,
-    private readonly vectors: EmbeddedVectorStore,
+    private readonly vectors: VectorStore,
     private readonly keywords: KeywordIndex,
     private readonly embedder: Embedder,
     private readonly now: () => Date = () => new Date(),

@@ -17,6 +17,8 @@ import {
   topK,
 } from "./space-index.js";
 import { decodeVector, encodeVector, normalize } from "./vector-codec.js";
+import { countEntries, exactFromRows, storedVectors } from "./vector-rows.js";
+import type { VectorStore } from "./vector-store.js";
 
 export interface SpaceConfig {
   dimensions: number;
@@ -140,7 +142,17 @@ export class VectorWrites {
     return generations;
   }
 
+  /** Dropped spaces' settings, read before their row went: an external index needs them to find its data. */
+  readonly droppedConfigs = new Map<string, { dimensions: number; metric: string }>();
+
   async dropSpace(space: string): Promise<void> {
+    const row = await this.trx
+      .selectFrom("vector_spaces")
+      .select(["dimensions", "metric"])
+      .where("tenant_id", "=", this.tenantId)
+      .where("space", "=", space)
+      .executeTakeFirst();
+    if (row) this.droppedConfigs.set(space, row);
     await this.trx
       .deleteFrom("vector_entries")
       .where("tenant_id", "=", this.tenantId)
@@ -181,7 +193,7 @@ function fingerprintOf(keys: Iterable<bigint>): string {
  * (HNSW graphs) are saved in the data directory and reused at the next start when their key set
  * still matches the database; otherwise they are rebuilt from the rows.
  */
-export class EmbeddedVectorStore {
+export class EmbeddedVectorStore implements VectorStore {
   private readonly spaces = new Map<string, SpaceIndex | null>();
   private readonly mutex = new KeyedMutex();
   private readonly settings: AnnSettings;
@@ -253,7 +265,16 @@ export class EmbeddedVectorStore {
     if (options.exact && index.approximate) {
       const candidates = options.candidates ? await options.candidates() : undefined;
       return {
-        hits: await this.exactFromRows(tenantId, space, index.metric, q, k, candidates, options.accept),
+        hits: await exactFromRows(
+          this.store.db,
+          tenantId,
+          space,
+          index.metric,
+          q,
+          k,
+          candidates,
+          options.accept,
+        ),
         exact: true,
       };
     }
@@ -261,7 +282,16 @@ export class EmbeddedVectorStore {
     if (hits.length < k && !complete && options.candidates) {
       const candidates = await options.candidates();
       return {
-        hits: await this.exactFromRows(tenantId, space, index.metric, q, k, candidates, options.accept),
+        hits: await exactFromRows(
+          this.store.db,
+          tenantId,
+          space,
+          index.metric,
+          q,
+          k,
+          candidates,
+          options.accept,
+        ),
         exact: true,
       };
     }
@@ -285,32 +315,12 @@ export class EmbeddedVectorStore {
   }
 
   /** Stored vectors by id (as stored: cosine spaces hold unit vectors). */
-  async vectorsOf(
-    tenantId: string,
-    space: string,
-    ids: readonly string[],
-  ): Promise<Map<string, Float32Array>> {
-    const out = new Map<string, Float32Array>();
-    for (let i = 0; i < ids.length; i += INSERT_BATCH) {
-      const rows = await this.store.db
-        .selectFrom("vector_entries")
-        .select(["id", "vector"])
-        .where("tenant_id", "=", tenantId)
-        .where("space", "=", space)
-        .where("id", "in", ids.slice(i, i + INSERT_BATCH))
-        .execute();
-      for (const row of rows) out.set(row.id, decodeVector(row.vector));
-    }
-    return out;
+  vectorsOf(tenantId: string, space: string, ids: readonly string[]): Promise<Map<string, Float32Array>> {
+    return storedVectors(this.store.db, tenantId, space, ids);
   }
 
-  async countAll(tenantId: string): Promise<number> {
-    const row = await this.store.db
-      .selectFrom("vector_entries")
-      .select((eb) => eb.fn.countAll().as("n"))
-      .where("tenant_id", "=", tenantId)
-      .executeTakeFirstOrThrow();
-    return Number(row.n);
+  countAll(tenantId: string): Promise<number> {
+    return countEntries(this.store.db, tenantId);
   }
 
   /** Saves the graphs that changed since they were loaded or built. */
@@ -334,32 +344,6 @@ export class EmbeddedVectorStore {
     const distance = row?.metric as SpaceConfig["distance"] | undefined;
     if (distance) this.distanceCache.set(name, distance);
     return distance;
-  }
-
-  private async exactFromRows(
-    tenantId: string,
-    space: string,
-    metric: SpaceMetric,
-    query: Float32Array,
-    k: number,
-    candidates: readonly string[] | undefined,
-    accept: ((id: string) => boolean) | undefined,
-  ): Promise<Hit[]> {
-    let vectors: Map<string, Float32Array>;
-    if (candidates) vectors = await this.vectorsOf(tenantId, space, candidates);
-    else {
-      const rows = await this.store.db
-        .selectFrom("vector_entries")
-        .select(["id", "vector"])
-        .where("tenant_id", "=", tenantId)
-        .where("space", "=", space)
-        .execute();
-      vectors = new Map(rows.map((row) => [row.id, decodeVector(row.vector)]));
-    }
-    const hits: Hit[] = [];
-    for (const [id, vector] of vectors)
-      if (!accept || accept(id)) hits.push({ id, score: scoreOf(metric, query, vector) });
-    return topK(hits, k, metric);
   }
 
   private nameOf(tenantId: string, space: string): string {
