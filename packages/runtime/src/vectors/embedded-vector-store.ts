@@ -13,8 +13,6 @@ import {
   SpaceIndex,
   type SpaceIndex as SpaceIndexType,
   type SpaceMetric,
-  scoreOf,
-  topK,
 } from "./space-index.js";
 import { decodeVector, encodeVector, normalize } from "./vector-codec.js";
 import { countEntries, exactFromRows, storedVectors } from "./vector-rows.js";
