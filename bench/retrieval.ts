@@ -25,12 +25,10 @@ import { normalize } from "../packages/runtime/src/vectors/vector-codec.js";
 import { log, makeTempDir, percentile, round } from "./processes.js";
 
 const DIMS = 384;
-/**
- * How far points scatter around their topic: a point's cosine to its centre is 1/sqrt(1 + s^2), so
- * two points of one topic have a cosine of about 1/(1 + s^2): 0.5 at the default 1.0. Larger is
- * harder for the graph (BENCH_SPREAD=2 gives neighbours at cosine 0.2).
- */
-const SPREAD = Number(process.env.BENCH_SPREAD ?? 1.0);
+/** Intrinsic dimension of the generated vectors (BENCH_LATENT); higher is harder for the graph. */
+const LATENT = Number(process.env.BENCH_LATENT ?? 32);
+/** Isotropic noise per dimension, relative to the latent signal (about 1 per dimension). */
+const NOISE = 0.5;
 export const VECTOR_TARGET = { recall_at_10: 0.95, queries_per_s: 500 };
 
 function rng(seed: number): () => number {
@@ -47,16 +45,24 @@ function gaussian(random: () => number): number {
   return Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
 }
 
-/** Unit vectors scattered around `topics` random centres, as sentence embeddings cluster by topic. */
-function clustered(count: number, seed: number, topics = 1_000, spread = SPREAD): Float32Array[] {
+/**
+ * Embedding-like unit vectors: a random linear image of a 32-dimensional Gaussian (sentence embeddings
+ * have an intrinsic dimension of a few dozen) plus a little isotropic noise. Neighbours lie at every
+ * distance, unlike well-separated clusters, where any graph finds the cluster and recall is trivially 1.
+ */
+function embeddingLike(count: number, seed: number, latent = LATENT): Float32Array[] {
   const random = rng(seed);
-  const centreRandom = rng(12345);
-  const centres = Array.from({ length: topics }, () =>
-    normalize(Float32Array.from({ length: DIMS }, () => gaussian(centreRandom))),
+  const basisRandom = rng(12345);
+  const basis = Array.from({ length: latent }, () =>
+    Float32Array.from({ length: DIMS }, () => gaussian(basisRandom)),
   );
   return Array.from({ length: count }, () => {
-    const centre = centres[Math.floor(random() * topics)] as Float32Array;
-    return normalize(Float32Array.from(centre, (c) => c + (spread / Math.sqrt(DIMS)) * gaussian(random)));
+    const v = Float32Array.from({ length: DIMS }, () => NOISE * gaussian(random));
+    for (const direction of basis) {
+      const weight = gaussian(random);
+      for (let i = 0; i < DIMS; i++) v[i] = (v[i] as number) + weight * (direction[i] as number);
+    }
+    return normalize(v);
   });
 }
 
@@ -81,8 +87,8 @@ export async function runVectorSearch(points: number, queries: number) {
   const { dataDir, store } = await openBenchStore();
   const vectors = new EmbeddedVectorStore(store, path.join(dataDir, "vector-index"));
   try {
-    const data = clustered(points, 1);
-    const probes = clustered(queries, 2);
+    const data = embeddingLike(points, 1);
+    const probes = embeddingLike(queries, 2);
     const space = "bench";
     // Loaded while empty, so the graph grows as rows are written: ingestion pays for indexing.
     await vectors.search("t", space, probes[0] as Float32Array, 1);
@@ -132,7 +138,12 @@ export async function runVectorSearch(points: number, queries: number) {
       points,
       dimensions: DIMS,
       queries,
-      data: { topics: 1_000, spread: SPREAD, queries: "fresh points drawn like the data, not in it" },
+      data: {
+        generator: "unit vectors from a random 384 x latent map of a Gaussian, plus noise",
+        latent_dimensions: LATENT,
+        noise: NOISE,
+        queries: "fresh points drawn like the data, not in it",
+      },
       hnsw: { connectivity: 16, expansion_add: 128, expansion_search: 128 },
       ingestion: { seconds: round(ingestS, 2), vectors_per_s: Math.round(points / ingestS) },
       approximate: {

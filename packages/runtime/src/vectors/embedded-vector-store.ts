@@ -193,6 +193,8 @@ function fingerprintOf(keys: Iterable<bigint>): string {
  */
 export class EmbeddedVectorStore implements VectorStore {
   private readonly spaces = new Map<string, SpaceIndex | null>();
+  /** The store's change version when each space's generation was last checked (SQLite only). */
+  private readonly checkedAt = new Map<string, string>();
   private readonly mutex = new KeyedMutex();
   private readonly settings: AnnSettings;
   /** How spaces came into memory since start: from a saved graph, or rebuilt from the rows. */
@@ -375,6 +377,9 @@ export class EmbeddedVectorStore implements VectorStore {
   private async dropIfStale(tenantId: string, space: string): Promise<void> {
     const name = this.nameOf(tenantId, space);
     if (!this.spaces.has(name)) return;
+    // On SQLite, nothing was written by anyone since the last check: the generation cannot have moved.
+    const version = this.store.changeVersion?.();
+    if (version !== undefined && this.checkedAt.get(name) === version) return;
     const row = await this.store.db
       .selectFrom("vector_spaces")
       .select("generation")
@@ -387,6 +392,7 @@ export class EmbeddedVectorStore implements VectorStore {
       this.spaces.delete(name);
       this.distanceCache.delete(name);
     }
+    if (version !== undefined) this.checkedAt.set(name, version);
   }
 
   private apply(
