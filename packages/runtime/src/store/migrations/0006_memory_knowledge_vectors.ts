@@ -154,11 +154,16 @@ export async function up(db: AnyDb): Promise<void> {
     await sql`create virtual table text_fts using fts5(body, tokenize = 'porter unicode61 remove_diacritics 2')`.execute(
       db,
     );
+    // Document frequency per term, so a query can leave out words nearly every entry has.
+    await sql`create virtual table text_fts_vocab using fts5vocab(text_fts, 'row')`.execute(db);
   }
 }
 
 export async function down(db: AnyDb): Promise<void> {
-  if (!isPostgres(db)) await sql`drop table text_fts`.execute(db);
+  if (!isPostgres(db)) {
+    await sql`drop table text_fts_vocab`.execute(db);
+    await sql`drop table text_fts`.execute(db);
+  }
   for (const table of [
     "text_entries",
     "vector_entries",
