@@ -28,10 +28,11 @@ export class MemoryRepository {
     criteria: MemoryCriteria,
     now: string,
   ): SelectQueryBuilder<Database, "memories", object> {
-    let query = this.db
-      .selectFrom("memories")
-      .where("tenant_id", "=", tenantId)
-      .where("agent_id", "=", criteria.agentId)
+    let query = this.db.selectFrom("memories").where("tenant_id", "=", tenantId);
+    // Given ids, the agent is checked after the lookup (see findAmong): with it in the WHERE clause
+    // SQLite walks the agent's index instead of looking the ids up by primary key.
+    if (!criteria.ids) query = query.where("agent_id", "=", criteria.agentId);
+    query = query
       .where("superseded_by", "is", null)
       .where((eb) => eb.or([eb("expires_at", "is", null), eb("expires_at", ">", now)]));
     if (criteria.levels && criteria.levels.length > 0)
@@ -65,6 +66,19 @@ export class MemoryRepository {
       .orderBy("id", "desc")
       .limit(limit)
       .execute();
+  }
+
+  /**
+   * The live memories among `ids` that meet the criteria, in no order. Without an ORDER BY the
+   * planner looks them up by primary key instead of walking the agent's whole created_at index.
+   */
+  async findAmong(
+    tenantId: string,
+    criteria: MemoryCriteria & { ids: readonly string[] },
+    now: string,
+  ): Promise<MemoryRow[]> {
+    const rows = await this.live(tenantId, criteria, now).selectAll().execute();
+    return rows.filter((row) => row.agent_id === criteria.agentId);
   }
 
   async count(tenantId: string, criteria: MemoryCriteria, now: string): Promise<number> {

@@ -34,8 +34,8 @@ export interface MemoryOptions {
   shortTermTtlSeconds: number;
 }
 
-/** How many candidates each retriever contributes before fusion. */
-const CANDIDATES = 200;
+/** How many candidates each retriever contributes before fusion, at least (twice the page otherwise). */
+const CANDIDATES = 100;
 const DEFAULT_CONTEXT_TOKENS = 2_000;
 
 export interface RankedMemory {
@@ -156,7 +156,13 @@ export class MemoryService {
       filter: typeof request.query === "object" ? request.query : null,
     };
     if (typeof request.query === "string") {
-      const ranked = await this.rank(scope, request.query, criteria, request.similarity_threshold ?? null);
+      const ranked = await this.rank(
+        scope,
+        request.query,
+        criteria,
+        request.similarity_threshold ?? null,
+        request.limit,
+      );
       const page = ranked.slice(0, request.limit);
       const nodes = await this.nodes(
         scope,
@@ -278,23 +284,26 @@ export class MemoryService {
     text: string,
     criteria: MemoryCriteria,
     threshold: number | null,
+    wanted = 50,
   ): Promise<RankedMemory[]> {
+    const candidates = Math.min(1_000, Math.max(CANDIDATES, wanted * 2));
     const space = memorySpace(criteria.agentId);
     const [query] = await this.embedder.embed([text]);
     const [semantic, lexical] = await Promise.all([
-      this.vectors.search(scope.tenantId, space, query as Float32Array, CANDIDATES),
-      this.keywords.search(this.store.db, scope.tenantId, space, text, CANDIDATES),
+      this.vectors.search(scope.tenantId, space, query as Float32Array, candidates),
+      this.keywords.search(this.store.db, scope.tenantId, space, text, candidates),
     ]);
     const fused = reciprocalRankFusion([semantic.hits.map((h) => h.id), lexical.map((h) => h.id)]);
     if (fused.size === 0) return [];
-    const rows = await this.memories.find(
+    const rows = await this.memories.findAmong(
       scope.tenantId,
       { ...criteria, ids: [...fused.keys()] },
       this.now().toISOString(),
-      fused.size,
     );
     const similarity = new Map(semantic.hits.map((h) => [h.id, h.score]));
-    const missing = rows.filter((row) => !similarity.has(row.id)).map((row) => row.id);
+    // Keyword-only hits need their vector's similarity only when a threshold applies to it.
+    const missing =
+      threshold === null ? [] : rows.filter((row) => !similarity.has(row.id)).map((row) => row.id);
     if (missing.length > 0) {
       const stored = await this.vectors.vectorsOf(scope.tenantId, space, missing);
       for (const [id, vector] of stored) similarity.set(id, dot(query as Float32Array, vector));
