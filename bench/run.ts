@@ -8,14 +8,19 @@ import path from "node:path";
 import { runColdStart } from "./cold-start.js";
 import { type LoadSettings, runHttpThroughput } from "./http-throughput.js";
 import { cleanup, log, ROOT } from "./processes.js";
+import { runRetrieval } from "./retrieval.js";
 
 const args = process.argv.slice(2);
-const unknown = args.filter((arg) => arg !== "--quick");
+const unknown = args.filter((arg) => arg !== "--quick" && arg !== "--only-retrieval");
 if (unknown.length > 0) {
-  process.stderr.write(`Unknown argument(s): ${unknown.join(" ")}\nUsage: npm run bench [-- --quick]\n`);
+  process.stderr.write(
+    `Unknown argument(s): ${unknown.join(" ")}\nUsage: npm run bench [-- --quick] [--only-retrieval]\n`,
+  );
   process.exit(2);
 }
 const quick = args.includes("--quick");
+/** Skips the HTTP and start-up suites, for working on retrieval. */
+const onlyRetrieval = args.includes("--only-retrieval");
 
 const load: LoadSettings = quick
   ? { connections: 50, durationS: 3, warmupS: 1, pipelining: 1, rounds: 2 }
@@ -39,7 +44,11 @@ async function main(): Promise<void> {
   const cpus = os.cpus();
   const loadAtStart = os.loadavg().map((n) => Number(n.toFixed(2)));
   log(`${quick ? "quick" : "full"} run on ${cpus.length} CPUs, load average ${loadAtStart.join(" ")}`);
-  const benchmarks = [...(await runColdStart(startRuns)), ...(await runHttpThroughput(load))];
+  const benchmarks = [
+    ...(onlyRetrieval ? [] : await runColdStart(startRuns)),
+    ...(onlyRetrieval ? [] : await runHttpThroughput(load)),
+    ...(await runRetrieval(quick)),
+  ];
   const report = {
     machine: {
       node: process.version,

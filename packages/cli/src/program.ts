@@ -5,11 +5,14 @@ import { registerAuditCommands } from "./commands/audit.js";
 import { registerAuthCommands } from "./commands/auth.js";
 import { registerDslCommands } from "./commands/dsl.js";
 import { registerKeyCommands } from "./commands/keys.js";
+import { registerKnowledgeCommands } from "./commands/knowledge.js";
+import { registerMemoryCommands } from "./commands/memory.js";
 import { registerRoleCommands } from "./commands/roles.js";
 import { registerSecretCommands } from "./commands/secrets.js";
 import { registerTenantCommands } from "./commands/tenants.js";
 import { registerUpCommand } from "./commands/up.js";
 import { registerUserCommands } from "./commands/users.js";
+import { registerVectorCommands } from "./commands/vectors.js";
 import { CliError, ExitCode } from "./exit-codes.js";
 import { createOutput } from "./output.js";
 import { CLI_VERSION } from "./version.js";
@@ -52,6 +55,9 @@ Every command takes --json. Exit codes: 0 ok, 1 failure, 2 usage, 3 runtime unre
   registerAuditCommands(program);
   registerSecretCommands(program);
   registerDslCommands(program);
+  registerMemoryCommands(program);
+  registerKnowledgeCommands(program);
+  registerVectorCommands(program);
   return program;
 }
 

@@ -32,6 +32,15 @@ export const Permission = z.enum([
   "secrets:delete",
   "secrets:admin",
   "dsl:write",
+  "memory:read",
+  "memory:write",
+  "memory:delete",
+  "knowledge:read",
+  "knowledge:write",
+  "knowledge:delete",
+  "vectors:read",
+  "vectors:write",
+  "vectors:delete",
 ]);
 export type Permission = z.infer<typeof Permission>;
 

@@ -24,10 +24,13 @@ import {
   ApiKeyList,
   ApiKeyRevokedResponse,
 } from "./keys.js";
+import { knowledgeRoutes } from "./knowledge-routes.js";
 import { AgentIdList } from "./lists.js";
+import { memoryRoutes } from "./memory-routes.js";
 import { route } from "./route.js";
 import { secretRoutes } from "./secret-routes.js";
 import { ConfigReloadResponse, HealthResponse, ReadinessResponse, SystemMetrics } from "./system.js";
+import { vectorRoutes } from "./vector-routes.js";
 
 export const routes = {
   health: route({
@@ -227,6 +230,9 @@ export const routes = {
   ...identityRoutes,
   ...secretRoutes,
   ...dslRoutes,
+  ...memoryRoutes,
+  ...knowledgeRoutes,
+  ...vectorRoutes,
 } as const;
 
 export type Routes = typeof routes;

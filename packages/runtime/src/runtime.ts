@@ -29,6 +29,7 @@ import { AppError } from "./server/app-error.js";
 import { createLogger } from "./server/logging.js";
 import { openStore, type Store } from "./store/database.js";
 import { migrateToLatest } from "./store/migrate.js";
+import { openRetrieval } from "./vectors/retrieval-services.js";
 import { RUNTIME_VERSION } from "./version.js";
 
 export interface Runtime {
@@ -95,6 +96,7 @@ export async function startRuntime(initial: Config, options: StartOptions = {}):
   let app: FastifyInstance | undefined;
   let limiter: RateLimiter | undefined;
   let tracing: Tracing | undefined;
+  let retrieval: Awaited<ReturnType<typeof openRetrieval>> | undefined;
   const cpu = new CpuSampler();
   try {
     limiter = await openRateLimiter(config.redisUrl, log);
@@ -127,6 +129,7 @@ export async function startRuntime(initial: Config, options: StartOptions = {}):
     const agents = new AgentService(agentRepository);
     const secrets = await openSecrets(store, () => config, log, audit);
     const identity = await openIdentity(store, audit, () => config, secrets.sealer("identity"));
+    retrieval = await openRetrieval(store, config);
 
     const reload = async (): Promise<ConfigReloadResponse> => {
       if (!options.loadConfig) return { reloaded: false, applied: [], requires_restart: [] };
@@ -149,6 +152,7 @@ export async function startRuntime(initial: Config, options: StartOptions = {}):
       return { reloaded: true, applied: plan.apply, requires_restart: plan.requiresRestart };
     };
 
+    const vectorStore = retrieval.vectors;
     app = await buildApp({
       log,
       bodyLimit: config.bodyLimit,
@@ -174,6 +178,9 @@ export async function startRuntime(initial: Config, options: StartOptions = {}):
         metrics,
         access: () => ({ allowlist: config.metricsAllowlist, token: config.metricsScrapeToken }),
       },
+      memory: retrieval.memory,
+      knowledge: retrieval.knowledge,
+      collections: retrieval.collections,
       system: {
         version: RUNTIME_VERSION,
         startedAt,
@@ -185,6 +192,7 @@ export async function startRuntime(initial: Config, options: StartOptions = {}):
           counts: {
             agents: (scope) => agentRepository.countByState(scope),
             secrets: (scope) => secrets.service.countByTenant(scope),
+            vectorItems: (scope) => vectorStore.countAll(scope.tenantId),
           },
         },
         reloadConfig: reload,
@@ -218,6 +226,7 @@ export async function startRuntime(initial: Config, options: StartOptions = {}):
             .catch((error: unknown) =>
               log.warn({ err: (error as Error).message }, "traces could not be flushed"),
             );
+          vectorStore.close();
           await store.close();
         })();
         return closing;
@@ -228,6 +237,7 @@ export async function startRuntime(initial: Config, options: StartOptions = {}):
     await app?.close().catch(() => {});
     await limiter?.close().catch(() => {});
     await tracing?.shutdown().catch(() => {});
+    retrieval?.vectors.close();
     await store.close().catch(() => {});
     throw error;
   }

@@ -11,11 +11,14 @@ import { AuditResource } from "./resources/audit.js";
 import { AuthResource } from "./resources/auth.js";
 import { DslResource } from "./resources/dsl.js";
 import { KeysResource } from "./resources/keys.js";
+import { KnowledgeResource } from "./resources/knowledge.js";
+import { MemoryResource } from "./resources/memory.js";
 import { RolesResource } from "./resources/roles.js";
 import { SecretsResource } from "./resources/secrets.js";
 import { SystemResource } from "./resources/system.js";
 import { TenantsResource } from "./resources/tenants.js";
 import { UsersResource } from "./resources/users.js";
+import { VectorsResource } from "./resources/vectors.js";
 import { Transport } from "./transport.js";
 import type { HealthResponse, ReadinessResponse } from "./types.js";
 
@@ -44,6 +47,9 @@ export class SymbiontClient {
   readonly system: SystemResource;
   readonly tenants: TenantsResource;
   readonly users: UsersResource;
+  readonly knowledge: KnowledgeResource;
+  readonly memory: MemoryResource;
+  readonly vectors: VectorsResource;
   readonly #transport: Transport;
 
   constructor(options: ClientOptions = {}, internals: ClientInternals = {}) {
@@ -58,6 +64,9 @@ export class SymbiontClient {
     this.system = new SystemResource(this.#transport);
     this.tenants = new TenantsResource(this.#transport);
     this.users = new UsersResource(this.#transport);
+    this.knowledge = new KnowledgeResource(this.#transport);
+    this.memory = new MemoryResource(this.#transport);
+    this.vectors = new VectorsResource(this.#transport);
   }
 
   get baseUrl(): string {

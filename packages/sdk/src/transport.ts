@@ -28,7 +28,8 @@ import {
 import { nodeProcess, USER_AGENT } from "./platform.js";
 import { isRetryableStatus, parseRetryAfter, retryDelay } from "./retry.js";
 
-export type QueryValue = string | number | boolean | undefined;
+/** A list is sent as a repeated key (`ids=a&ids=b`), as the v1 contract expects. */
+export type QueryValue = string | number | boolean | undefined | readonly string[];
 
 export interface RequestSpec {
   method: HttpMethod;
@@ -268,7 +269,8 @@ export class Transport {
   #url(spec: RequestSpec): string {
     const query = new URLSearchParams();
     for (const [key, value] of Object.entries(spec.query ?? {})) {
-      if (value !== undefined) query.set(key, String(value));
+      if (Array.isArray(value)) for (const item of value) query.append(key, item);
+      else if (value !== undefined) query.set(key, String(value));
     }
     const search = query.toString();
     return `${this.#config.baseUrl}${spec.path}${search ? `?${search}` : ""}`;

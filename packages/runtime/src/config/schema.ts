@@ -133,6 +133,35 @@ export const ConfigSchema = z.strictObject({
       ),
     )
     .default(["127.0.0.1", "::1"]),
+  memoryShortTermTtlSeconds: integer(0, 10 * 365 * 86_400)
+    .default(7 * 86_400)
+    .describe("How long short-term memories live before consolidation prunes them; 0 for ever"),
+  qdrantUrl: z
+    .string()
+    .regex(
+      /^https?:\/\//,
+      "must be an http:// or https:// URL (leave it unset for the embedded vector index)",
+    )
+    .optional()
+    .describe("Search vectors through this Qdrant server instead of the embedded index"),
+  qdrantApiKey: z.string().min(1, "must not be empty").optional(),
+  embedder: z
+    .enum(["hashing", "ollama", "openai"], "must be hashing, ollama or openai")
+    .default("hashing")
+    .describe(
+      "hashing: built in, offline (lexical features); ollama: /api/embed; openai: any OpenAI-compatible /embeddings",
+    ),
+  embedderUrl: z
+    .string()
+    .regex(/^https?:\/\//, "must be an http:// or https:// URL")
+    .optional()
+    .describe(
+      "Ollama server or OpenAI-compatible API base; defaults to http://127.0.0.1:11434 and https://api.openai.com/v1",
+    ),
+  embedderModel: z.string().min(1, "must not be empty").optional(),
+  embedderApiKey: z.string().min(1, "must not be empty").optional(),
+  embedderDimensions: integer(8, 4096).optional(),
+  embedderBatchSize: integer(1, 2048).default(64),
   corsOrigins: z
     .preprocess(
       (v) =>
@@ -206,6 +235,8 @@ export const SECRET_KEYS: ReadonlySet<ConfigKey> = new Set([
   "jwtSecret",
   "metricsScrapeToken",
   "masterKey",
+  "embedderApiKey",
+  "qdrantApiKey",
 ]);
 
 /** `dataDir` → `SYMBIONT_DATA_DIR`. */

@@ -20,6 +20,17 @@ const fields = (body: unknown) =>
     (i) => i.field,
   );
 
+interface TenantAResources {
+  agent: string;
+  key: string;
+  user: string;
+  role: string;
+  secret: string;
+  memory: string;
+  knowledge: string;
+  collection: string;
+}
+
 /** Tenant A's resources, as tenant B would name them; a valid body where the route takes one. */
 interface CrossTenantCase {
   params: Record<string, string>;
@@ -31,7 +42,7 @@ interface CrossTenantCase {
   status: 404 | 403 | 200;
 }
 
-function crossTenantCases(a: { agent: string; key: string; user: string; role: string; secret: string }) {
+function crossTenantCases(a: TenantAResources) {
   const cases: Record<string, CrossTenantCase> = {
     getAgentStatus: { params: { agent_id: a.agent }, status: 404 },
     getAgentMetrics: { params: { agent_id: a.agent }, status: 404 },
@@ -61,6 +72,18 @@ function crossTenantCases(a: { agent: string; key: string; user: string; role: s
       body: { version: 1 },
       status: 404,
     },
+    // The contract answers zero counts for an agent it does not know.
+    consolidateMemory: { params: { agent_id: a.agent }, status: 200 },
+    deleteMemory: { params: { memory_id: a.memory }, status: 404 },
+    deleteKnowledgeItem: { params: { item_id: a.knowledge }, status: 404 },
+    getCollectionInfo: { params: { collection_name: a.collection }, status: 404 },
+    deleteVectorCollection: { params: { collection_name: a.collection }, status: 404 },
+    countVectors: { params: { collection_name: a.collection }, status: 404 },
+    searchCollection: {
+      params: { collection_name: a.collection },
+      body: { vector: [1, 0, 0], limit: 5 },
+      status: 404,
+    },
     getTenant: { params: { tenant_id: "default" }, status: 403 },
     updateTenant: { params: { tenant_id: "default" }, body: { name: "taken over" }, status: 403 },
   };
@@ -70,7 +93,7 @@ function crossTenantCases(a: { agent: string; key: string; user: string; role: s
 for (const target of databaseTargets) {
   describe.skipIf(!target.available)(`identity attacks on ${target.name}`, () => {
     const server = useTestRuntime(target, { rateLimitAuthPerMinute: 0 });
-    let tenantA: { agent: string; key: string; user: string; role: string; secret: string };
+    let tenantA: TenantAResources;
     let tenantBAdmin: string;
 
     beforeAll(async () => {
@@ -85,7 +108,31 @@ for (const target of databaseTargets) {
         body: { agent_id: "a-agent", secret_name: "a-secret", secret_value: "tenant a's value" },
       });
       expect(secret.status, secret.text).toBeLessThan(300);
+      const memory = await server.call("POST", "/memory", {
+        body: {
+          content: { text: "tenant a remembers" },
+          memory_type: "fact",
+          memory_level: "long_term",
+          agent_id: "a-agent",
+        },
+      });
+      expect(memory.status, memory.text).toBeLessThan(300);
+      const knowledge = await server.call("POST", "/knowledge", {
+        body: {
+          id: "a-knowledge",
+          content: "tenant a knows this",
+          metadata: { source: "a.md", source_type: "document" },
+        },
+      });
+      expect(knowledge.status, knowledge.text).toBeLessThan(300);
+      const collection = await server.call("POST", "/vectors/collections", {
+        body: { name: "a-collection", vector_size: 3 },
+      });
+      expect(collection.status, collection.text).toBeLessThan(300);
       tenantA = {
+        memory: (memory.body as { memory: { id: string } }).memory.id,
+        knowledge: "a-knowledge",
+        collection: "a-collection",
         agent: "a-agent",
         key: (key.body as { id: string }).id,
         user: user.id,
@@ -120,6 +167,12 @@ for (const target of databaseTargets) {
         ((await server.call("GET", `/keys/${tenantA.key}`)).body as { revoked_at: unknown }).revoked_at,
       ).toBeNull();
       await login(server, "a-user");
+      const remembered = await server.call(
+        "GET",
+        `/memory?agent_id=${tenantA.agent}&memory_id=${tenantA.memory}&limit=1`,
+      );
+      expect(remembered.status).toBe(200);
+      expect((await server.call("GET", `/vectors/collections/${tenantA.collection}`)).status).toBe(200);
       const value = await server.call("GET", `/secrets/${tenantA.agent}/${tenantA.secret}`);
       expect((value.body as { value: string }).value).toBe("tenant a's value");
     });
@@ -186,8 +239,13 @@ for (const target of databaseTargets) {
 
     it("stops a viewer on every mutating route", async () => {
       const viewer = await userToken(server, "just-looking", ["viewer"]);
+      // POSTs that only read (searches with a body) are reads, which a viewer may do.
       const mutating = allRoutes.filter(
-        (route) => route.method !== "GET" && route.auth !== "public" && route.auth !== "authenticated",
+        (route) =>
+          route.method !== "GET" &&
+          route.auth !== "public" &&
+          route.auth !== "authenticated" &&
+          !route.auth.endsWith(":read"),
       );
       expect(mutating.length).toBeGreaterThan(10);
       for (const route of mutating) {

@@ -11,13 +11,20 @@ import { registerApiKeyRoutes } from "../identity/api-key-routes.js";
 import type { ApiKeyService } from "../identity/api-key-service.js";
 import type { Authenticator } from "../identity/authenticator.js";
 import { type IdentityServices, registerIdentityRoutes } from "../identity/identity-routes.js";
+import { registerKnowledgeRoutes } from "../knowledge/knowledge-routes.js";
+import type { KnowledgeService } from "../knowledge/knowledge-service.js";
 import type { RateLimits } from "../limits/rate-limits.js";
+import type { MemoryConsolidation } from "../memory/memory-consolidation.js";
+import { registerMemoryRoutes } from "../memory/memory-routes.js";
+import type { MemoryService } from "../memory/memory-service.js";
 import { registerMetricsRoute, type ScrapeAccess } from "../observability/metrics-route.js";
 import type { PrometheusMetrics } from "../observability/prometheus.js";
 import type { Tracing } from "../observability/tracing.js";
 import { registerSecretRoutes } from "../secrets/secret-routes.js";
 import type { SecretService } from "../secrets/secret-service.js";
 import { registerSystemRoutes, type SystemRouteDependencies } from "../system/system-routes.js";
+import type { CollectionService } from "../vectors/collection-service.js";
+import { registerVectorRoutes } from "../vectors/vector-routes.js";
 import { registerCors } from "./cors.js";
 import { registerDocs } from "./docs.js";
 import { installErrorHandling } from "./error-handler.js";
@@ -44,6 +51,9 @@ export interface AppDependencies {
   /** Request spans, when an OTLP endpoint is configured. */
   tracing: Tracing | undefined;
   system: SystemRouteDependencies;
+  memory: { service: MemoryService; consolidation: MemoryConsolidation };
+  knowledge: KnowledgeService;
+  collections: CollectionService;
 }
 
 /** Accepts an empty body with a JSON content type as "no body", as bodyless POSTs from some clients are. */
@@ -103,5 +113,8 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   registerIdentityRoutes(context, deps.identity);
   registerSecretRoutes(context, deps.secrets);
   registerDslRoutes(context, deps.dsl);
+  registerMemoryRoutes(context, deps.memory.service, deps.memory.consolidation);
+  registerKnowledgeRoutes(context, deps.knowledge);
+  registerVectorRoutes(context, deps.collections);
   return app;
 }

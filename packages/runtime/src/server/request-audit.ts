@@ -15,6 +15,9 @@ const TARGET_TYPE_OF_TAG: Record<string, string> = {
   tenants: "tenant",
   auth: "session",
   secrets: "secret",
+  memory: "memory",
+  knowledge: "knowledge_item",
+  vectors: "vector_collection",
 };
 
 /** The resource a request acted on: its path id, else the id it created. */
@@ -42,6 +45,10 @@ export function targetOf(
     created.id,
     created.session_id,
     body.id,
+    params.memory_id,
+    params.item_id,
+    params.collection_name,
+    body.collection_name,
     body.name,
   ].find((v) => typeof v === "string");
   return { type: TARGET_TYPE_OF_TAG[route.tag] ?? route.tag, id: (id as string | undefined) ?? null };

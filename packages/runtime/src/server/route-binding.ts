@@ -102,7 +102,9 @@ export function bindRoute<R extends RouteDefinition>(
   const { app, prefix, authenticator, log, audit, limits, metrics, tracing } = context;
   const observer: RequestObserver = { log, metrics, tracing };
   const url = `${prefix}${toFastifyPath(route.path)}`;
-  const mutating = route.method !== "GET";
+  // A POST that only reads (a search with a body, e.g. /memory/search) is a read: it spends from the
+  // read budget and is not an audited change.
+  const mutating = route.method !== "GET" && !(route.auth !== "public" && route.auth.endsWith(":read"));
   const status = route.successStatus ?? 200;
   // Found once here, so a successful request's metrics cost two additions.
   const successSeries = metrics?.http.seriesFor(route.method, url, status);

@@ -19,6 +19,13 @@ export interface Database {
   sessions: SessionTable;
   refresh_tokens: RefreshTokenTable;
   signing_keys: SigningKeyTable;
+  memories: MemoryTable;
+  knowledge_items: KnowledgeItemTable;
+  knowledge_chunks: KnowledgeChunkTable;
+  vector_collections: VectorCollectionTable;
+  vector_points: VectorPointTable;
+  vector_spaces: VectorSpaceTable;
+  vector_entries: VectorEntryTable;
 }
 
 export interface UserTable {
@@ -198,4 +205,90 @@ export interface SecretKeyCheckTable {
   salt: string;
   check_value: string;
   created_at: string;
+}
+
+export interface MemoryTable {
+  tenant_id: string;
+  id: string;
+  agent_id: string;
+  /** JSON object. */
+  content: string;
+  content_folded: string;
+  memory_type: string;
+  memory_level: string;
+  conversation_id: string | null;
+  parent_id: string | null;
+  importance: number;
+  access_count: Generated<number>;
+  /** JSON object. */
+  metadata: string;
+  created_at: string;
+  last_accessed_at: string | null;
+  expires_at: string | null;
+  superseded_by: string | null;
+}
+
+export interface KnowledgeItemTable {
+  tenant_id: string;
+  id: string;
+  content: string;
+  source: string;
+  source_type: string;
+  chunk_index: number | null;
+  agent_id: string | null;
+  timestamp: string;
+  chunk_count: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface KnowledgeChunkTable {
+  tenant_id: string;
+  item_id: string;
+  chunk_index: number;
+  content: string;
+}
+
+export interface VectorCollectionTable {
+  tenant_id: string;
+  name: string;
+  vector_size: number;
+  distance: string;
+  on_disk_payload: number;
+  hnsw_config: string | null;
+  optimizers_config: string | null;
+  created_at: string;
+}
+
+export interface VectorPointTable {
+  tenant_id: string;
+  collection: string;
+  id: string;
+  id_is_int: number;
+  /** JSON array of vector names; [""] for one unnamed vector. */
+  vector_names: string;
+  /** JSON object. */
+  payload: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface VectorSpaceTable {
+  tenant_id: string;
+  space: string;
+  dimensions: number;
+  metric: string;
+  embedder: string;
+  generation: Generated<number>;
+  /** JSON of the space's HNSW settings; null for the defaults. */
+  ann_settings: string | null;
+}
+
+export interface VectorEntryTable {
+  tenant_id: string;
+  space: string;
+  id: string;
+  key: string;
+  /** Float32 little-endian, base64. */
+  vector: string;
 }

@@ -27,12 +27,13 @@ for (const target of databaseTargets) {
       try {
         const applied = await migrateToLatest(store.db, store.dialect);
         expect(applied).toEqual(MIGRATION_NAMES);
-        expect(applied.slice(0, 5)).toEqual([
+        expect(applied.slice(0, 6)).toEqual([
           "0001_initial",
           "0002_api_key_scopes",
           "0003_audit_log",
           "0004_users_and_sessions",
           "0005_secrets",
+          "0006_memory_knowledge_vectors",
         ]);
         expect(await migrateToLatest(store.db, store.dialect)).toEqual([]);
       } finally {

@@ -1,0 +1,58 @@
+import {
+  ContextQuery,
+  ContextResponse,
+  KnowledgeAddedResponse,
+  KnowledgeDeletedResponse,
+  KnowledgeItem,
+  KnowledgeItemIdParams,
+  VectorSearchRequest,
+  VectorSearchResponse,
+} from "./knowledge.js";
+import { route } from "./route.js";
+
+export const knowledgeRoutes = {
+  addKnowledgeItem: route({
+    id: "addKnowledgeItem",
+    method: "POST",
+    path: "/knowledge",
+    summary: "Add or replace a knowledge item; long content is chunked",
+    tag: "knowledge",
+    auth: "knowledge:write",
+    contract: true,
+    body: KnowledgeItem,
+    response: KnowledgeAddedResponse,
+  }),
+  searchKnowledge: route({
+    id: "searchKnowledge",
+    method: "POST",
+    path: "/knowledge/search",
+    summary: "Hybrid (vector + keyword) search of the knowledge base",
+    tag: "knowledge",
+    auth: "knowledge:read",
+    contract: true,
+    body: VectorSearchRequest,
+    response: VectorSearchResponse,
+  }),
+  getRagContext: route({
+    id: "getRagContext",
+    method: "POST",
+    path: "/rag/context",
+    summary: "The best knowledge chunks for a query, with their sources, within a token budget",
+    tag: "knowledge",
+    auth: "knowledge:read",
+    contract: true,
+    body: ContextQuery,
+    response: ContextResponse,
+  }),
+  deleteKnowledgeItem: route({
+    id: "deleteKnowledgeItem",
+    method: "DELETE",
+    path: "/knowledge/{item_id}",
+    summary: "Delete a knowledge item and all its chunks",
+    tag: "knowledge",
+    auth: "knowledge:delete",
+    contract: true,
+    params: KnowledgeItemIdParams,
+    response: KnowledgeDeletedResponse,
+  }),
+} as const;

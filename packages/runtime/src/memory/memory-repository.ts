@@ -1,0 +1,128 @@
+import type { MemoryFilter, MemoryLevel } from "@symbiont/protocol";
+import type { Kysely, Selectable, SelectQueryBuilder } from "kysely";
+import type { Database, MemoryTable } from "../store/schema.js";
+
+export type MemoryRow = Selectable<MemoryTable>;
+
+export interface MemoryCriteria {
+  agentId: string;
+  levels?: readonly MemoryLevel[] | null;
+  /** Already case-folded. */
+  contains?: string | null;
+  importanceAtLeast?: number | null;
+  from?: string | null;
+  to?: string | null;
+  filter?: MemoryFilter | null;
+  ids?: readonly string[];
+  conversationId?: string;
+}
+
+const escapeLike = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`);
+
+/** Every query filters by tenant; only live memories (not merged away, not expired) are found. */
+export class MemoryRepository {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  live(
+    tenantId: string,
+    criteria: MemoryCriteria,
+    now: string,
+  ): SelectQueryBuilder<Database, "memories", object> {
+    let query = this.db.selectFrom("memories").where("tenant_id", "=", tenantId);
+    // Given ids, the agent is checked after the lookup (see findAmong): with it in the WHERE clause
+    // SQLite walks the agent's index instead of looking the ids up by primary key.
+    if (!criteria.ids) query = query.where("agent_id", "=", criteria.agentId);
+    query = query
+      .where("superseded_by", "is", null)
+      .where((eb) => eb.or([eb("expires_at", "is", null), eb("expires_at", ">", now)]));
+    if (criteria.levels && criteria.levels.length > 0)
+      query = query.where("memory_level", "in", [...criteria.levels]);
+    if (criteria.contains)
+      query = query.where(({ eb, val }) =>
+        eb("content_folded", "like", val(`%${escapeLike(criteria.contains as string)}%`)),
+      );
+    if (criteria.importanceAtLeast != null)
+      query = query.where("importance", ">=", criteria.importanceAtLeast);
+    if (criteria.from) query = query.where("created_at", ">=", criteria.from);
+    if (criteria.to) query = query.where("created_at", "<=", criteria.to);
+    if (criteria.conversationId) query = query.where("conversation_id", "=", criteria.conversationId);
+    if (criteria.ids) query = query.where("id", "in", criteria.ids.length > 0 ? [...criteria.ids] : [""]);
+    const filter = criteria.filter ?? {};
+    if (filter.id != null) query = query.where("id", "=", filter.id);
+    if (filter.memory_type != null) query = query.where("memory_type", "=", filter.memory_type);
+    if (filter.memory_level != null) query = query.where("memory_level", "=", filter.memory_level);
+    if (filter.conversation_id != null) query = query.where("conversation_id", "=", filter.conversation_id);
+    if (filter.parent_id != null) query = query.where("parent_id", "=", filter.parent_id);
+    if (filter.importance_score != null) query = query.where("importance", "=", filter.importance_score);
+    if (filter.access_count != null) query = query.where("access_count", "=", filter.access_count);
+    return query;
+  }
+
+  /** Newest first. */
+  find(tenantId: string, criteria: MemoryCriteria, now: string, limit: number): Promise<MemoryRow[]> {
+    return this.live(tenantId, criteria, now)
+      .selectAll()
+      .orderBy("created_at", "desc")
+      .orderBy("id", "desc")
+      .limit(limit)
+      .execute();
+  }
+
+  /**
+   * The live memories among `ids` that meet the criteria, in no order. Without an ORDER BY the
+   * planner looks them up by primary key instead of walking the agent's whole created_at index.
+   */
+  async findAmong(
+    tenantId: string,
+    criteria: MemoryCriteria & { ids: readonly string[] },
+    now: string,
+  ): Promise<MemoryRow[]> {
+    const rows = await this.live(tenantId, criteria, now).selectAll().execute();
+    return rows.filter((row) => row.agent_id === criteria.agentId);
+  }
+
+  async count(tenantId: string, criteria: MemoryCriteria, now: string): Promise<number> {
+    const row = await this.live(tenantId, criteria, now)
+      .select((eb) => eb.fn.countAll().as("n"))
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
+  findById(tenantId: string, id: string): Promise<MemoryRow | undefined> {
+    return this.db
+      .selectFrom("memories")
+      .selectAll()
+      .where("tenant_id", "=", tenantId)
+      .where("id", "=", id)
+      .executeTakeFirst();
+  }
+
+  async childrenOf(tenantId: string, parentIds: readonly string[]): Promise<Map<string, string[]>> {
+    const children = new Map<string, string[]>();
+    if (parentIds.length === 0) return children;
+    const rows = await this.db
+      .selectFrom("memories")
+      .select(["id", "parent_id"])
+      .where("tenant_id", "=", tenantId)
+      .where("parent_id", "in", [...parentIds])
+      .where("superseded_by", "is", null)
+      .orderBy("created_at")
+      .execute();
+    for (const row of rows) {
+      const list = children.get(row.parent_id as string) ?? [];
+      list.push(row.id);
+      children.set(row.parent_id as string, list);
+    }
+    return children;
+  }
+
+  async touch(tenantId: string, id: string, at: string): Promise<MemoryRow | undefined> {
+    return this.db
+      .updateTable("memories")
+      .set((eb) => ({ access_count: eb("access_count", "+", 1), last_accessed_at: at }))
+      .where("tenant_id", "=", tenantId)
+      .where("id", "=", id)
+      .returningAll()
+      .executeTakeFirst();
+  }
+}
