@@ -4,6 +4,7 @@ import { ErrorBody } from "@symbiont/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { databaseTargets, type FreshDatabase } from "../../../../test/support/databases.js";
 import { insertApiKey } from "../../../../test/support/keys.js";
+import { awayFromMinuteEdge } from "../../../../test/support/rate-windows.js";
 import {
   sampleAgent,
   startTestRuntime,
@@ -73,6 +74,7 @@ describe("rate limits in one runtime", () => {
   });
 
   it("answers 429 with Retry-After and X-RateLimit-* once a credential spends its read budget", async () => {
+    await awayFromMinuteEdge();
     const { key } = await insertApiKey(server, { permissions: ["admin"] });
     for (let i = 0; i < 3; i++)
       expect((await server.call("GET", "/agents", { headers: bearer(key) })).status).toBe(200);
@@ -91,6 +93,7 @@ describe("rate limits in one runtime", () => {
   });
 
   it("keeps writes on a budget of their own", async () => {
+    await awayFromMinuteEdge();
     const { key } = await insertApiKey(server, { permissions: ["admin"] });
     for (let i = 0; i < 3; i++) await server.call("GET", "/agents", { headers: bearer(key) });
     expect(
@@ -130,6 +133,7 @@ describe("the address budget", () => {
   });
 
   it("limits an address before authentication, so a flood of bad credentials is cut off too", async () => {
+    await awayFromMinuteEdge();
     const statuses: number[] = [];
     for (let i = 0; i < 7; i++)
       statuses.push(
@@ -158,6 +162,7 @@ describe.skipIf(!redisUrl)("rate limits shared through Redis", () => {
   });
 
   it("holds one budget across two runtime nodes", async () => {
+    await awayFromMinuteEdge();
     // A fresh key: its counters are new even on a Redis that earlier runs have used.
     const { key } = await insertApiKey(nodes[0]!, { permissions: ["admin"] });
     const [a, b] = nodes as [TestRuntime, TestRuntime];
@@ -194,6 +199,7 @@ describe("rate limits per route group", () => {
   });
 
   it("spends a group's own budget per credential, leaving other groups alone", async () => {
+    await awayFromMinuteEdge();
     const { key } = await insertApiKey(server, { permissions: ["read"] });
     const statuses: number[] = [];
     for (let i = 0; i < 3; i++)

@@ -1,6 +1,7 @@
 import parsePrometheusTextFormat from "parse-prometheus-text-format";
 import { describe, expect, it } from "vitest";
 import { databaseTargets } from "../../../../test/support/databases.js";
+import { awayFromMinuteEdge } from "../../../../test/support/rate-windows.js";
 import { sampleAgent, type TestRuntime, useTestRuntime } from "../../../../test/support/runtime.js";
 import { loadConfig } from "../config/load.js";
 
@@ -85,6 +86,7 @@ for (const target of databaseTargets) {
     });
 
     it("counts rate-limit rejections by budget", async () => {
+      await awayFromMinuteEdge();
       const before = sample((await scrape(server)).text, "symbiont_rate_limit_rejections_total", {
         budget: "auth",
       });

@@ -12,6 +12,7 @@ import { type Scope, scopeAllows } from "../identity/scope.js";
 import type { RateLimits } from "../limits/rate-limits.js";
 import type { PrometheusMetrics } from "../observability/prometheus.js";
 import type { Tracing } from "../observability/tracing.js";
+import { DEFAULT_TENANT_ID as INSTANCE_TENANT_ID } from "../store/migrations/0001_initial.js";
 import { AppError, issuesOf, validationFailed } from "./app-error.js";
 import { LazyChildLogger, type RequestLogger } from "./lazy-child-logger.js";
 import { recordRequest, statusOfError } from "./request-audit.js";
@@ -160,6 +161,15 @@ export function bindRoute<R extends RouteDefinition>(
           throw new AppError("FORBIDDEN", `This credential lacks the ${route.auth} permission`, {
             required_permission: route.auth,
           });
+        }
+        // The instance's own controls (configuration, signing keys) belong to the instance tenant:
+        // another tenant's admin holds `admin` in that tenant only.
+        if (route.auth === "system:admin" && result.scope.tenantId !== INSTANCE_TENANT_ID) {
+          throw new AppError(
+            "FORBIDDEN",
+            `This is an instance-wide control, for principals of the instance tenant "${INSTANCE_TENANT_ID}"`,
+            { required_permission: route.auth, required_tenant: INSTANCE_TENANT_ID },
+          );
         }
         const scope = result.scope;
         return andThen(limits.checkPrincipal(scope, mutating, route.tag), () => serve(scope));
