@@ -8,6 +8,7 @@ import path from "node:path";
 import { runColdStart } from "./cold-start.js";
 import { type LoadSettings, runHttpThroughput } from "./http-throughput.js";
 import { cleanup, log, ROOT } from "./processes.js";
+import { runToolReviewEvaluation } from "./tool-review.js";
 
 const args = process.argv.slice(2);
 const unknown = args.filter((arg) => arg !== "--quick");
@@ -39,7 +40,11 @@ async function main(): Promise<void> {
   const cpus = os.cpus();
   const loadAtStart = os.loadavg().map((n) => Number(n.toFixed(2)));
   log(`${quick ? "quick" : "full"} run on ${cpus.length} CPUs, load average ${loadAtStart.join(" ")}`);
-  const benchmarks = [...(await runColdStart(startRuns)), ...(await runHttpThroughput(load))];
+  const benchmarks = [
+    ...runToolReviewEvaluation(quick ? 5 : 50),
+    ...(await runColdStart(startRuns)),
+    ...(await runHttpThroughput(load)),
+  ];
   const report = {
     machine: {
       node: process.version,

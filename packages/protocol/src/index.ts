@@ -4,6 +4,8 @@ export * from "./dsl.js";
 export * from "./errors.js";
 export * from "./keys.js";
 export * from "./lists.js";
+export * from "./mcp.js";
+export * from "./mcp-routes.js";
 export * from "./openapi.js";
 export * from "./permissions.js";
 export * from "./roles.js";
@@ -14,6 +16,8 @@ export * from "./sessions.js";
 export * from "./system.js";
 export * from "./tenants.js";
 export * from "./text.js";
+export * from "./tool-review.js";
+export * from "./tool-review-routes.js";
 export * from "./users.js";
 
 export const API_PREFIX = "/api/v1";

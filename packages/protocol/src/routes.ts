@@ -25,9 +25,11 @@ import {
   ApiKeyRevokedResponse,
 } from "./keys.js";
 import { AgentIdList } from "./lists.js";
+import { mcpRoutes } from "./mcp-routes.js";
 import { route } from "./route.js";
 import { secretRoutes } from "./secret-routes.js";
 import { ConfigReloadResponse, HealthResponse, ReadinessResponse, SystemMetrics } from "./system.js";
+import { toolReviewRoutes } from "./tool-review-routes.js";
 
 export const routes = {
   health: route({
@@ -227,6 +229,8 @@ export const routes = {
   ...identityRoutes,
   ...secretRoutes,
   ...dslRoutes,
+  ...mcpRoutes,
+  ...toolReviewRoutes,
 } as const;
 
 export type Routes = typeof routes;

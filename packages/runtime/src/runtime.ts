@@ -19,6 +19,8 @@ import type { SharedSecretJwtVerifier } from "./identity/shared-secret-jwt.js";
 import { MemoryRateLimiter } from "./limits/memory-rate-limiter.js";
 import type { RateLimiter } from "./limits/rate-limiter.js";
 import { RateLimits } from "./limits/rate-limits.js";
+import type { McpService } from "./mcp/mcp-service.js";
+import { openMcp } from "./mcp/open-mcp.js";
 import { CpuSampler } from "./metrics/cpu-sampler.js";
 import { openSecrets } from "./secrets/open-secrets.js";
 import type { SecretResolver } from "./secrets/secret-resolver.js";
@@ -27,6 +29,7 @@ import { AppError } from "./server/app-error.js";
 import { createLogger } from "./server/logging.js";
 import { openStore, type Store } from "./store/database.js";
 import { migrateToLatest } from "./store/migrate.js";
+import type { ToolProvider } from "./tools/tool-provider.js";
 import { RUNTIME_VERSION } from "./version.js";
 
 export interface Runtime {
@@ -41,6 +44,10 @@ export interface Runtime {
   readonly app: FastifyInstance;
   /** Resolves `secret://` and `vault://` references at the moment of use, audited. */
   readonly secrets: SecretResolver;
+  /** MCP servers of every tenant; calls through it pass the review gate. */
+  readonly mcp: McpService;
+  /** MCP tools for agent runs (the gate is enforced in callTool). */
+  readonly mcpTools: ToolProvider;
   /** The runtime's structured logger (pino); its level follows reloads. */
   readonly log: Logger;
   config(): Config;
@@ -92,6 +99,7 @@ export async function startRuntime(initial: Config, options: StartOptions = {}):
   const store = await openStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
   let app: FastifyInstance | undefined;
   let limiter: RateLimiter | undefined;
+  let mcpOpened: { close(): Promise<void> } | undefined;
   const cpu = new CpuSampler();
   try {
     limiter = await openRateLimiter(config.redisUrl, log);
@@ -109,6 +117,8 @@ export async function startRuntime(initial: Config, options: StartOptions = {}):
     const agentRepository = new AgentRepository(store.db, store.changeVersion);
     const agents = new AgentService(agentRepository);
     const secrets = await openSecrets(store, () => config, log, audit);
+    const mcp = openMcp(store, () => config, log, audit, secrets);
+    mcpOpened = mcp;
 
     const reload = async (): Promise<ConfigReloadResponse> => {
       if (!options.loadConfig) return { reloaded: false, applied: [], requires_restart: [] };
@@ -150,6 +160,8 @@ export async function startRuntime(initial: Config, options: StartOptions = {}):
       audit,
       secrets: secrets.service,
       dsl: new DslService(agents),
+      mcp: mcp.service,
+      toolReview: mcp.toolReview,
       limits,
       system: {
         version: RUNTIME_VERSION,
@@ -162,6 +174,7 @@ export async function startRuntime(initial: Config, options: StartOptions = {}):
           counts: {
             agents: (scope) => agentRepository.countByState(scope),
             secrets: (scope) => secrets.service.countByTenant(scope),
+            mcpConnections: async (scope) => mcp.service.connectedServers(scope.tenantId).length,
           },
         },
         reloadConfig: reload,
@@ -180,6 +193,8 @@ export async function startRuntime(initial: Config, options: StartOptions = {}):
       firstAdminKey,
       store,
       secrets: secrets.resolver,
+      mcp: mcp.service,
+      mcpTools: mcp.toolProvider,
       app: server,
       log,
       config: () => config,
@@ -188,6 +203,7 @@ export async function startRuntime(initial: Config, options: StartOptions = {}):
         closing ??= (async () => {
           cpu.stop();
           await server.close();
+          await mcp.close();
           await limits.close();
           await store.close();
         })();
@@ -196,6 +212,7 @@ export async function startRuntime(initial: Config, options: StartOptions = {}):
     };
   } catch (error) {
     cpu.stop();
+    await mcpOpened?.close().catch(() => {});
     await app?.close().catch(() => {});
     await limiter?.close().catch(() => {});
     await store.close().catch(() => {});

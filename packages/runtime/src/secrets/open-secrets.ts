@@ -15,6 +15,8 @@ import { SecretService } from "./secret-service.js";
 export interface Secrets {
   service: SecretService;
   resolver: SecretResolver;
+  /** The master key's encryption subkey, for other stores that seal with it (tool signing keys). */
+  encryptionKey: Buffer;
 }
 
 export const DEFAULT_MASTER_KEY_FILE = "master.key";
@@ -50,5 +52,5 @@ export async function openSecrets(
     keepVersions: config().secretsKeepVersions,
     rotationGraceSeconds: config().secretsRotationGraceSeconds,
   }));
-  return { service, resolver: new SecretResolver(service, backends) };
+  return { service, resolver: new SecretResolver(service, backends), encryptionKey: key.encryptionKey };
 }

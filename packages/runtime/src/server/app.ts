@@ -12,9 +12,14 @@ import type { ApiKeyService } from "../identity/api-key-service.js";
 import type { Authenticator } from "../identity/authenticator.js";
 import { type IdentityServices, registerIdentityRoutes } from "../identity/identity-routes.js";
 import type { RateLimits } from "../limits/rate-limits.js";
+import { registerMcpRoutes } from "../mcp/mcp-routes.js";
+import type { McpService } from "../mcp/mcp-service.js";
 import { registerSecretRoutes } from "../secrets/secret-routes.js";
 import type { SecretService } from "../secrets/secret-service.js";
 import { registerSystemRoutes, type SystemRouteDependencies } from "../system/system-routes.js";
+import { registerToolReviewRoutes } from "../tool-review/review-routes.js";
+import type { ToolReviewService } from "../tool-review/review-service.js";
+import type { SigningKeys } from "../tool-review/signing-keys.js";
 import { registerCors } from "./cors.js";
 import { registerDocs } from "./docs.js";
 import { installErrorHandling } from "./error-handler.js";
@@ -36,6 +41,8 @@ export interface AppDependencies {
   dsl: DslService;
   limits: RateLimits;
   system: SystemRouteDependencies;
+  mcp: McpService;
+  toolReview: { service: ToolReviewService; keys: SigningKeys; signerId: () => string };
 }
 
 /** Accepts an empty body with a JSON content type as "no body", as bodyless POSTs from some clients are. */
@@ -84,5 +91,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   registerIdentityRoutes(context, deps.identity);
   registerSecretRoutes(context, deps.secrets);
   registerDslRoutes(context, deps.dsl);
+  registerMcpRoutes(context, deps.mcp);
+  registerToolReviewRoutes(context, deps.toolReview.service, deps.toolReview.keys, deps.toolReview.signerId);
   return app;
 }

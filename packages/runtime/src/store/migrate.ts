@@ -5,6 +5,7 @@ import * as apiKeyScopes from "./migrations/0002_api_key_scopes.js";
 import * as auditLog from "./migrations/0003_audit_log.js";
 import * as usersAndSessions from "./migrations/0004_users_and_sessions.js";
 import * as secrets from "./migrations/0005_secrets.js";
+import * as mcpAndReviews from "./migrations/0008_mcp_and_reviews.js";
 import type { Database } from "./schema.js";
 
 /** Migrations in order. Names are permanent: never rename or edit one that has shipped. */
@@ -14,6 +15,7 @@ const migrations: Record<string, Migration> = {
   "0003_audit_log": auditLog,
   "0004_users_and_sessions": usersAndSessions,
   "0005_secrets": secrets,
+  "0008_mcp_and_reviews": mcpAndReviews,
 };
 
 /** Every migration, in the order they apply. */

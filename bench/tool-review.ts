@@ -1,0 +1,97 @@
+/**
+ * The tool analyzer on the labelled evaluation set (bench/tool-review/): precision, recall and the
+ * false-positive rate on real benign tools, per attack class, and analysis latency per tool next
+ * to a baseline (hashing the canonical definition, the least any review does) in the same process.
+ */
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { analyzeTool, FLAG_THRESHOLD } from "../packages/runtime/src/tool-review/analyzer/analyzer.js";
+import { definitionHash } from "../packages/runtime/src/tool-review/canonical-json.js";
+import { log, ROOT } from "./processes.js";
+import { type LabelledTool, POISONED } from "./tool-review/poisoned.js";
+
+function loadBenign(): LabelledTool[] {
+  const dir = path.join(ROOT, "bench/tool-review");
+  return ["benign-npm.json", "benign-public.json"].flatMap(
+    (file) => JSON.parse(readFileSync(path.join(dir, file), "utf8")) as LabelledTool[],
+  );
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return 0;
+  const index = Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1);
+  return sorted[Math.max(0, index)] as number;
+}
+
+function timeEach(tools: LabelledTool[], rounds: number, work: (tool: LabelledTool) => void): number[] {
+  const samples: number[] = [];
+  for (let round = 0; round < rounds; round++) {
+    for (const tool of tools) {
+      const start = process.hrtime.bigint();
+      work(tool);
+      samples.push(Number(process.hrtime.bigint() - start) / 1e6);
+    }
+  }
+  return samples.sort((a, b) => a - b);
+}
+
+const round3 = (n: number) => Number(n.toFixed(3));
+
+export function runToolReviewEvaluation(rounds: number) {
+  const benign = loadBenign();
+  const flagged = (tool: LabelledTool) => analyzeTool(tool).riskScore >= FLAG_THRESHOLD;
+  const falsePositives = benign.filter(flagged);
+  const truePositives = POISONED.filter(flagged);
+  const missed = POISONED.filter((t) => !flagged(t));
+  const tp = truePositives.length;
+  const fp = falsePositives.length;
+  const fn = missed.length;
+  const byClass: Record<string, { total: number; caught: number }> = {};
+  for (const tool of POISONED) {
+    const entry = (byClass[tool.attack ?? "other"] ??= { total: 0, caught: 0 });
+    entry.total++;
+    if (flagged(tool)) entry.caught++;
+  }
+  log(
+    `tool review: ${benign.length} benign, ${POISONED.length} poisoned; ${fp} false positives, ${fn} missed`,
+  );
+
+  // Warm up both, then alternate rounds so machine load hits them alike.
+  const all = [...benign, ...POISONED];
+  timeEach(all, 3, (t) => analyzeTool(t));
+  timeEach(all, 3, (t) => definitionHash(t));
+  const analysis = timeEach(all, rounds, (t) => analyzeTool(t));
+  const baseline = timeEach(all, rounds, (t) => definitionHash(t));
+  return [
+    {
+      name: "tool_review_evaluation",
+      target: "recall >= 0.90, false_positive_rate <= 0.05",
+      flag_threshold: FLAG_THRESHOLD,
+      benign_tools: benign.length,
+      poisoned_tools: POISONED.length,
+      precision: round3(tp / Math.max(1, tp + fp)),
+      recall: round3(tp / Math.max(1, tp + fn)),
+      false_positive_rate: round3(fp / Math.max(1, benign.length)),
+      recall_by_attack_class: Object.fromEntries(
+        Object.entries(byClass).map(([k, v]) => [k, `${v.caught}/${v.total}`]),
+      ),
+      false_positives: falsePositives.map((t) => `${t.source}: ${t.name} (${analyzeTool(t).riskScore})`),
+      missed: missed.map((t) => `${t.attack}: ${t.name} (${analyzeTool(t).riskScore})`),
+    },
+    {
+      name: "tool_analysis_latency",
+      unit: "ms per tool",
+      tools: all.length,
+      rounds,
+      analyzer: {
+        p50: round3(percentile(analysis, 50)),
+        p95: round3(percentile(analysis, 95)),
+        max: round3(analysis.at(-1) ?? 0),
+      },
+      baseline_canonical_hash: {
+        p50: round3(percentile(baseline, 50)),
+        p95: round3(percentile(baseline, 95)),
+      },
+    },
+  ];
+}
