@@ -48,7 +48,9 @@ export function runToolReviewEvaluation(rounds: number) {
   const fn = missed.length;
   const byClass: Record<string, { total: number; caught: number }> = {};
   for (const tool of POISONED) {
-    const entry = (byClass[tool.attack ?? "other"] ??= { total: 0, caught: 0 });
+    const attack = tool.attack ?? "other";
+    const entry = byClass[attack] ?? { total: 0, caught: 0 };
+    byClass[attack] = entry;
     entry.total++;
     if (flagged(tool)) entry.caught++;
   }

@@ -389,7 +389,7 @@ for (const target of databaseTargets) {
 describe("MCP child processes at runtime stop", () => {
   it("leaves no child behind when the runtime stops", async () => {
     const dir = mkdtempSync(path.join(tmpdir(), "symbiont-mcp-stop-"));
-    const server = await startTestRuntime({ dataDir: dir, databaseUrl: undefined });
+    const server = await startTestRuntime({ dataDir: dir, databaseUrl: undefined, dispose: async () => {} });
     try {
       await server.call("POST", "/mcp/servers", {
         body: { name: "one", command: memoryServer(), env: { MEMORY_FILE_PATH: path.join(dir, "a.json") } },

@@ -6,7 +6,6 @@ import type {
   McpToolInfo,
 } from "@symbiont/protocol";
 import type { Logger } from "pino";
-import type { AuditTrail } from "../audit/audit-trail.js";
 import type { Scope } from "../identity/scope.js";
 import type { SecretResolver } from "../secrets/secret-resolver.js";
 import { SecretReferenceError } from "../secrets/secret-resolver.js";
@@ -54,7 +53,6 @@ export class McpService {
     private readonly servers: McpServerRepository,
     private readonly secrets: SecretResolver,
     private readonly gate: ToolGate,
-    private readonly audit: AuditTrail,
     private readonly log: Logger,
     private readonly policy: () => McpPolicy,
   ) {}

@@ -42,17 +42,10 @@ export function openMcp(
     }),
     signerId,
   );
-  const service = new McpService(
-    new McpServerRepository(store),
-    secrets.resolver,
-    toolReview,
-    audit,
-    log,
-    () => ({
-      maxAttempts: config().mcpReconnectMaxAttempts,
-      baseDelayMs: config().mcpReconnectBaseDelayMs,
-    }),
-  );
+  const service = new McpService(new McpServerRepository(store), secrets.resolver, toolReview, log, () => ({
+    maxAttempts: config().mcpReconnectMaxAttempts,
+    baseDelayMs: config().mcpReconnectBaseDelayMs,
+  }));
   return {
     service,
     toolProvider: new McpToolProvider(service),

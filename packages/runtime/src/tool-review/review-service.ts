@@ -145,8 +145,7 @@ export class ToolReviewService implements ToolGate {
 
   async signed(scope: Scope, reviewId: string) {
     const row = await this.reviews.get(scope.tenantId, reviewId);
-    if (!row || row.status !== "signed" || !row.signature)
-      throw notFound(`Signed tool for review "${reviewId}"`);
+    if (row?.status !== "signed" || !row.signature) throw notFound(`Signed tool for review "${reviewId}"`);
     return {
       tool: this.toolOf(row),
       signature: row.signature,

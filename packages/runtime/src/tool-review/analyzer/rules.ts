@@ -25,7 +25,7 @@ export interface PreparedText extends TextLocation {
 
 // Zero-width, bidi controls, word joiners, BOM, soft hyphen, Unicode tag characters.
 const INVISIBLE =
-  /[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\u3164\ufeff\uffa0]|\udb40[\udc00-\udc7f]/g;
+  /[\u00ad\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\u3164\ufeff\uffa0\u{e0000}-\u{e007f}]|\u034f/gu;
 
 export function prepare(texts: readonly TextLocation[]): PreparedText[] {
   return texts.map((t) => ({
@@ -67,8 +67,8 @@ function scan(
 
 const PROSE: ReadonlySet<TextLocation["kind"]> = new Set(["description", "property_description", "value"]);
 
-const USER = String.raw`(?:the )?(?:user|human|person|operator|client|customer)s?`;
-const TELL = String.raw`(?:tell|inform|notify|mention|reveal|show|alert|disclose|explain|let)`;
+const USER = "(?:the )?(?:user|human|person|operator|client|customer)s?";
+const TELL = "(?:tell|inform|notify|mention|reveal|show|alert|disclose|explain|let)";
 
 /** Places an attacker wants read: keys, credentials, configuration of agents and tools. */
 const SENSITIVE_PATH = String.raw`(?:~|\$home|%userprofile%|/home/[a-z0-9_-]+|/root|/users/[a-z0-9_-]+)?/?\.ssh\b|\bid_(?:rsa|ed25519|ecdsa|dsa)\b|(?:^|[\s'"\x60/(])\.env\b|\.aws/credentials|\.aws/config|/etc/(?:passwd|shadow|sudoers)|\.npmrc|\.pypirc|\.netrc|\.git-credentials|\.docker/config\.json|\.kube/config|mcp\.json|claude_desktop_config|\.cursor/|\.config/gcloud|credentials\.json|\bprivate[ _-]?keys?\b|\bwallet\.dat\b|\bkeychain\b|\bseed phrase\b|\bmnemonic\b|\.bash_history|\.zsh_history`;
@@ -164,7 +164,7 @@ export const RULES: readonly Rule[] = [
     recommendation: "Reject: no tool needs the model to hand over secrets it can reach.",
     check: (_tool, texts) => {
       const near = new RegExp(
-        String.raw`${READ_VERB}.{0,80}(?:${SENSITIVE_PATH})|(?:${SENSITIVE_PATH}).{0,80}${READ_VERB}`,
+        `${READ_VERB}.{0,80}(?:${SENSITIVE_PATH})|(?:${SENSITIVE_PATH}).{0,80}${READ_VERB}`,
       );
       const secretAsk = new RegExp(
         String.raw`${READ_VERB}.{0,40}\b(?:api[ _-]?keys?|access tokens?|passwords?|credentials|secrets?|session cookies?|auth(?:entication)? tokens?|ssh keys?|environment variables)\b.{0,60}\b(?:and|then|to|into|in|as)\b.{0,30}\b(?:parameter|argument|field|notes?|sidenote|context|metadata|request|this tool|the tool|url|message|body)\b`,

@@ -35,8 +35,9 @@ export function textLocations(tool: ToolUnderReview): TextLocation[] {
 function pushValues(value: unknown, location: string, out: TextLocation[], depth: number): void {
   if (out.length >= MAX_LOCATIONS || depth > MAX_DEPTH) return;
   if (typeof value === "string") out.push({ location, text: value, kind: "value" });
-  else if (Array.isArray(value)) value.forEach((v, i) => pushValues(v, `${location}[${i}]`, out, depth + 1));
-  else if (value !== null && typeof value === "object") {
+  else if (Array.isArray(value)) {
+    for (const [i, v] of value.entries()) pushValues(v, `${location}[${i}]`, out, depth + 1);
+  } else if (value !== null && typeof value === "object") {
     for (const [k, v] of Object.entries(value)) {
       out.push({ location: `${location}.${k}`, text: k, kind: "property_name" });
       pushValues(v, `${location}.${k}`, out, depth + 1);
@@ -68,8 +69,9 @@ function walkSchema(schema: unknown, location: string, out: TextLocation[], dept
   }
   for (const key of ["anyOf", "oneOf", "allOf", "prefixItems"]) {
     const list = node[key];
-    if (Array.isArray(list))
-      list.forEach((c, i) => walkSchema(c, `${location}.${key}[${i}]`, out, depth + 1));
+    if (Array.isArray(list)) {
+      for (const [i, c] of list.entries()) walkSchema(c, `${location}.${key}[${i}]`, out, depth + 1);
+    }
   }
   for (const key of ["$defs", "definitions", "patternProperties"]) {
     const defs = node[key];
