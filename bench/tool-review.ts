@@ -9,6 +9,7 @@ import { analyzeTool, FLAG_THRESHOLD } from "../packages/runtime/src/tool-review
 import { definitionHash } from "../packages/runtime/src/tool-review/canonical-json.js";
 import { log, ROOT } from "./processes.js";
 import { type LabelledTool, POISONED } from "./tool-review/poisoned.js";
+import { POISONED_HOLDOUT } from "./tool-review/poisoned-holdout.js";
 
 function loadBenign(): LabelledTool[] {
   const dir = path.join(ROOT, "bench/tool-review");
@@ -54,6 +55,7 @@ export function runToolReviewEvaluation(rounds: number) {
     entry.total++;
     if (flagged(tool)) entry.caught++;
   }
+  const holdoutMissed = POISONED_HOLDOUT.filter((t) => !flagged(t));
   log(
     `tool review: ${benign.length} benign, ${POISONED.length} poisoned; ${fp} false positives, ${fn} missed`,
   );
@@ -79,6 +81,12 @@ export function runToolReviewEvaluation(rounds: number) {
       ),
       false_positives: falsePositives.map((t) => `${t.source}: ${t.name} (${analyzeTool(t).riskScore})`),
       missed: missed.map((t) => `${t.attack}: ${t.name} (${analyzeTool(t).riskScore})`),
+      holdout: {
+        note: "written after the rules were frozen, not used for tuning",
+        poisoned_tools: POISONED_HOLDOUT.length,
+        recall: round3((POISONED_HOLDOUT.length - holdoutMissed.length) / POISONED_HOLDOUT.length),
+        missed: holdoutMissed.map((t) => `${t.attack}: ${t.name} (${analyzeTool(t).riskScore})`),
+      },
     },
     {
       name: "tool_analysis_latency",
