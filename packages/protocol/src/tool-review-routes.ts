@@ -11,6 +11,8 @@ import {
   ReviewSessionList,
   ReviewSessionResponse,
   SignatureRevokedResponse,
+  SignatureVerification,
+  SignatureVerifyRequest,
   SignedTool,
   SigningRequest,
   SigningResponse,
@@ -106,5 +108,17 @@ export const toolReviewRoutes = {
     contract: false,
     params: ReviewIdParams,
     response: SignatureRevokedResponse,
+  }),
+  verifyToolSignature: route({
+    id: "verifyToolSignature",
+    method: "POST",
+    path: "/tool-review/verify",
+    summary:
+      "Verify a tool signed elsewhere: fetch the signer's SchemaPin keys, pin on first use, refuse a changed or revoked key",
+    tag: "tool-review",
+    auth: "tools:review",
+    contract: false,
+    body: SignatureVerifyRequest,
+    response: SignatureVerification,
   }),
 } as const;

@@ -219,3 +219,28 @@ export const AnalysisIdParams = z.strictObject({
 });
 
 export const SignatureRevokedResponse = z.object({ review_id: z.string(), revoked_at: Timestamp });
+
+/** Our extension: verify a tool signed elsewhere against its signer's /.well-known/schemapin.json. */
+export const SignatureVerifyRequest = z.strictObject({
+  tool: ToolIn,
+  signature: z.string().min(1, "must not be empty").max(200, "must be at most 200 characters"),
+  well_known_url: z
+    .string()
+    .max(2048)
+    .regex(/^https?:\/\/[^\s/?#]+(\/\S*)?$/, "must be an http:// or https:// URL")
+    .nullish()
+    .describe("Where the signer publishes its keys; default: the tool provider's public_key_url"),
+  accept_new_key: z
+    .boolean()
+    .nullish()
+    .describe("Re-pin when the signer's key changed (a deliberate, audited trust decision)"),
+});
+
+export const SignatureVerification = z.object({
+  valid: z.boolean(),
+  signer: z.string().describe("The origin of the well-known URL; keys are pinned per signer"),
+  key_id: z.string().nullable(),
+  pin: z.enum(["first_use", "matched", "changed", "re_pinned", "none"]),
+  reason: z.string().nullable(),
+});
+export type SignatureVerification = z.infer<typeof SignatureVerification>;

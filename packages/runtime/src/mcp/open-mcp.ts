@@ -5,6 +5,7 @@ import type { Secrets } from "../secrets/open-secrets.js";
 import type { Store } from "../store/database.js";
 import { ReviewRepository } from "../tool-review/review-repository.js";
 import { ToolReviewService } from "../tool-review/review-service.js";
+import { SignatureVerifier } from "../tool-review/signature-verifier.js";
 import { SigningKeys } from "../tool-review/signing-keys.js";
 import { McpServerRepository } from "./mcp-repository.js";
 import { McpService } from "./mcp-service.js";
@@ -16,7 +17,12 @@ const SIGNER_ID = "symbiont-runtime";
 export interface OpenedMcp {
   service: McpService;
   toolProvider: McpToolProvider;
-  toolReview: { service: ToolReviewService; keys: SigningKeys; signerId: () => string };
+  toolReview: {
+    service: ToolReviewService;
+    keys: SigningKeys;
+    verifier: SignatureVerifier;
+    signerId: () => string;
+  };
   /** Disconnects every server (no child outlives the runtime), then lets analyses finish. */
   close(): Promise<void>;
 }
@@ -49,7 +55,7 @@ export function openMcp(
   return {
     service,
     toolProvider: new McpToolProvider(service),
-    toolReview: { service: toolReview, keys, signerId },
+    toolReview: { service: toolReview, keys, verifier: new SignatureVerifier(store, audit), signerId },
     close: async () => {
       await service.close();
       await toolReview.close();

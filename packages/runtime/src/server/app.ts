@@ -19,6 +19,7 @@ import type { SecretService } from "../secrets/secret-service.js";
 import { registerSystemRoutes, type SystemRouteDependencies } from "../system/system-routes.js";
 import { registerToolReviewRoutes } from "../tool-review/review-routes.js";
 import type { ToolReviewService } from "../tool-review/review-service.js";
+import type { SignatureVerifier } from "../tool-review/signature-verifier.js";
 import type { SigningKeys } from "../tool-review/signing-keys.js";
 import { registerCors } from "./cors.js";
 import { registerDocs } from "./docs.js";
@@ -42,7 +43,12 @@ export interface AppDependencies {
   limits: RateLimits;
   system: SystemRouteDependencies;
   mcp: McpService;
-  toolReview: { service: ToolReviewService; keys: SigningKeys; signerId: () => string };
+  toolReview: {
+    service: ToolReviewService;
+    keys: SigningKeys;
+    verifier: SignatureVerifier;
+    signerId: () => string;
+  };
 }
 
 /** Accepts an empty body with a JSON content type as "no body", as bodyless POSTs from some clients are. */
@@ -92,6 +98,12 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   registerSecretRoutes(context, deps.secrets);
   registerDslRoutes(context, deps.dsl);
   registerMcpRoutes(context, deps.mcp);
-  registerToolReviewRoutes(context, deps.toolReview.service, deps.toolReview.keys, deps.toolReview.signerId);
+  registerToolReviewRoutes(
+    context,
+    deps.toolReview.service,
+    deps.toolReview.keys,
+    deps.toolReview.verifier,
+    deps.toolReview.signerId,
+  );
   return app;
 }

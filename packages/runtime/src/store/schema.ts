@@ -18,6 +18,7 @@ export interface Database {
   tool_reviews: ToolReviewTable;
   tool_analyses: ToolAnalysisTable;
   tool_signing_keys: ToolSigningKeyTable;
+  tool_key_pins: ToolKeyPinTable;
   users: UserTable;
   roles: RoleTable;
   sessions: SessionTable;
@@ -261,4 +262,14 @@ export interface ToolSigningKeyTable {
   private_key_sealed: string;
   created_at: string;
   revoked_at: string | null;
+}
+
+/** The SchemaPin key a tenant pinned for a signer on first use. */
+export interface ToolKeyPinTable {
+  tenant_id: string;
+  signer: string;
+  key_id: string;
+  public_key_pem: string;
+  pinned_at: string;
+  pinned_by: string;
 }

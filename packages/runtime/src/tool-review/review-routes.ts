@@ -3,12 +3,14 @@ import type { FastifyInstance } from "fastify";
 import { bindRoute, type RouteBindingContext } from "../server/route-binding.js";
 import type { ToolReviewService } from "./review-service.js";
 import { SIGNATURE_ALGORITHM } from "./schemapin.js";
+import type { SignatureVerifier } from "./signature-verifier.js";
 import type { SigningKeys } from "./signing-keys.js";
 
 export function registerToolReviewRoutes(
   context: RouteBindingContext,
   reviews: ToolReviewService,
   keys: SigningKeys,
+  verifier: SignatureVerifier,
   signerId: () => string,
 ): void {
   bindRoute(context, routes.submitToolForReview, ({ scope, body }) => reviews.submit(scope, body));
@@ -33,6 +35,18 @@ export function registerToolReviewRoutes(
   bindRoute(context, routes.getSignedTool, ({ scope, params }) => reviews.signed(scope, params.review_id));
   bindRoute(context, routes.revokeToolSignature, ({ scope, params, requestId }) =>
     reviews.revoke(scope, params.review_id, requestId),
+  );
+  bindRoute(context, routes.verifyToolSignature, ({ scope, body, requestId }) =>
+    verifier.verify(
+      scope,
+      {
+        tool: body.tool,
+        signature: body.signature,
+        wellKnownUrl: body.well_known_url ?? undefined,
+        acceptNewKey: body.accept_new_key === true,
+      },
+      requestId,
+    ),
   );
   registerWellKnown(context.app, keys, signerId);
 }
