@@ -5,6 +5,8 @@ import { registerAuditCommands } from "./commands/audit.js";
 import { registerAuthCommands } from "./commands/auth.js";
 import { registerDslCommands } from "./commands/dsl.js";
 import { registerKeyCommands } from "./commands/keys.js";
+import { registerMcpCommands } from "./commands/mcp.js";
+import { registerReviewCommands } from "./commands/review.js";
 import { registerRoleCommands } from "./commands/roles.js";
 import { registerSecretCommands } from "./commands/secrets.js";
 import { registerTenantCommands } from "./commands/tenants.js";
@@ -52,6 +54,8 @@ Every command takes --json. Exit codes: 0 ok, 1 failure, 2 usage, 3 runtime unre
   registerAuditCommands(program);
   registerSecretCommands(program);
   registerDslCommands(program);
+  registerMcpCommands(program);
+  registerReviewCommands(program);
   return program;
 }
 
