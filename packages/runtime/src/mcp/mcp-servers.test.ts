@@ -382,6 +382,24 @@ for (const target of databaseTargets) {
         body: { arguments: {} },
       });
       expect(byWriter.status).toBe(403);
+
+      // A key limited to some agents may read the tenant's servers but not change or call them.
+      const created = await server.call("POST", "/keys", {
+        body: { name: "one agent", permissions: ["read", "write", "execute", "tools:review"], agent_ids: ["helper"] },
+      });
+      expect(created.status, created.text).toBe(201);
+      const limited = bearer((created.body as { key: string }).key);
+      expect((await server.call("GET", "/mcp/servers", { headers: limited })).status).toBe(200);
+      for (const [method, route, body] of [
+        ["POST", "/mcp/servers", { name: "limited", command: ["x"] }],
+        ["POST", "/mcp/servers/memory/connect", undefined],
+        ["POST", "/mcp/servers/memory/disconnect", undefined],
+        ["POST", "/mcp/servers/memory/tools/read_graph/call", { arguments: {} }],
+        ["POST", "/tool-review/sign", { review_id: "x", signing_key_id: "default" }],
+      ] as const) {
+        const response = await server.call(method, route, { headers: limited, ...(body ? { body } : {}) });
+        expect(response.status, `${route}: ${response.text}`).toBe(403);
+      }
     });
   });
 }

@@ -12,6 +12,7 @@ import { SecretReferenceError } from "../secrets/secret-resolver.js";
 import { AppError, conflict, notFound } from "../server/app-error.js";
 import { McpConnection, type McpTool, type ResolvedEndpoint } from "./mcp-connection.js";
 import type { McpServerRepository, StoredServerConfig } from "./mcp-repository.js";
+import { requireTenantWide } from "./tenant-wide.js";
 
 /** What the review pipeline answers about one tool of one server, as it is now. */
 export interface GateVerdict {
@@ -58,6 +59,7 @@ export class McpService {
   ) {}
 
   async add(scope: Scope, config: McpServerConfig): Promise<{ server_name: string; status: "disconnected" }> {
+    requireTenantWide(scope, "register MCP servers");
     const { name, ...stored } = config;
     const added = await this.servers.insert({
       tenantId: scope.tenantId,
@@ -85,6 +87,7 @@ export class McpService {
     scope: Scope,
     name: string,
   ): Promise<{ server_name: string; status: McpConnectionInfo["status"] }> {
+    requireTenantWide(scope, "connect MCP servers");
     if (this.closed) throw new AppError("UNAVAILABLE", "The runtime is stopping");
     const connection = await this.connectionOf(scope.tenantId, name);
     const attempt = connection.connect();
@@ -103,6 +106,7 @@ export class McpService {
   }
 
   async disconnect(scope: Scope, name: string): Promise<{ server_name: string; status: "disconnected" }> {
+    requireTenantWide(scope, "disconnect MCP servers");
     const record = await this.servers.get(scope.tenantId, name);
     if (!record) throw notFound(`MCP server "${name}"`);
     await this.connections.get(key(scope.tenantId, name))?.disconnect();
@@ -111,6 +115,7 @@ export class McpService {
   }
 
   async delete(scope: Scope, name: string): Promise<{ deleted: true; server_name: string }> {
+    requireTenantWide(scope, "delete MCP servers");
     await this.connections.get(key(scope.tenantId, name))?.disconnect();
     this.connections.delete(key(scope.tenantId, name));
     if (!(await this.servers.delete(scope.tenantId, name))) throw notFound(`MCP server "${name}"`);

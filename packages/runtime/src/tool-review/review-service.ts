@@ -12,6 +12,7 @@ import { type AuditActor, type AuditTrail, actorOf } from "../audit/audit-trail.
 import type { Scope } from "../identity/scope.js";
 import type { McpTool } from "../mcp/mcp-connection.js";
 import type { GateVerdict, ToolGate } from "../mcp/mcp-service.js";
+import { requireTenantWide } from "../mcp/tenant-wide.js";
 import { AppError, conflict, fieldError, notFound } from "../server/app-error.js";
 import { analyzeTool } from "./analyzer/analyzer.js";
 import { definitionHash } from "./canonical-json.js";
@@ -90,6 +91,7 @@ export class ToolReviewService implements ToolGate {
     decision: { decision: "approve" | "reject"; comments?: string | null | undefined; reviewer_id: string },
     requestId: string,
   ) {
+    requireTenantWide(scope, "decide on tool reviews");
     const existing = await this.reviews.get(scope.tenantId, id);
     if (!existing) throw notFound(`Review session "${id}"`);
     const at = new Date().toISOString();
@@ -111,6 +113,7 @@ export class ToolReviewService implements ToolGate {
   }
 
   async sign(scope: Scope, reviewId: string, signingKeyId: string, requestId: string) {
+    requireTenantWide(scope, "sign tools");
     const existing = await this.reviews.get(scope.tenantId, reviewId);
     if (!existing) throw notFound(`Review session "${reviewId}"`);
     const key = await this.keys.resolve(signingKeyId);
@@ -159,6 +162,7 @@ export class ToolReviewService implements ToolGate {
   }
 
   async revoke(scope: Scope, reviewId: string, requestId: string) {
+    requireTenantWide(scope, "revoke tool signatures");
     const existing = await this.reviews.get(scope.tenantId, reviewId);
     if (!existing) throw notFound(`Review session "${reviewId}"`);
     const at = new Date().toISOString();

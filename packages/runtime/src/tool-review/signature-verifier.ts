@@ -1,6 +1,7 @@
 import type { SignatureVerification, ToolIn } from "@symbiont/protocol";
 import { type AuditTrail, actorOf } from "../audit/audit-trail.js";
 import type { Scope } from "../identity/scope.js";
+import { requireTenantWide } from "../mcp/tenant-wide.js";
 import { fieldError } from "../server/app-error.js";
 import type { Store } from "../store/database.js";
 import { fingerprint, parsePublicKey, signedDocument, verifyDocument } from "./schemapin.js";
@@ -34,6 +35,7 @@ export class SignatureVerifier {
   ) {}
 
   async verify(scope: Scope, request: VerifyRequest, requestId: string): Promise<SignatureVerification> {
+    requireTenantWide(scope, "pin signing keys");
     const url = request.wellKnownUrl ?? request.tool.provider.public_key_url ?? undefined;
     if (!url)
       throw fieldError(
