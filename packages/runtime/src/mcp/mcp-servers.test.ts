@@ -385,7 +385,11 @@ for (const target of databaseTargets) {
 
       // A key limited to some agents may read the tenant's servers but not change or call them.
       const created = await server.call("POST", "/keys", {
-        body: { name: "one agent", permissions: ["read", "write", "execute", "tools:review"], agent_ids: ["helper"] },
+        body: {
+          name: "one agent",
+          permissions: ["read", "write", "execute", "tools:review"],
+          agent_ids: ["helper"],
+        },
       });
       expect(created.status, created.text).toBe(201);
       const limited = bearer((created.body as { key: string }).key);
