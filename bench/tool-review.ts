@@ -13,7 +13,7 @@ import { POISONED_HOLDOUT } from "./tool-review/poisoned-holdout.js";
 
 function loadBenign(): LabelledTool[] {
   const dir = path.join(ROOT, "bench/tool-review");
-  return ["benign-npm.json", "benign-public.json"].flatMap(
+  return ["benign-npm.json", "benign-public.json", "benign-public-2.json"].flatMap(
     (file) => JSON.parse(readFileSync(path.join(dir, file), "utf8")) as LabelledTool[],
   );
 }

@@ -247,7 +247,8 @@ export const RULES: readonly Rule[] = [
         /\b(?:instead of|rather than|in place of)\b.{0,15}\b(?:using|calling|invoking|the)\b.{0,30}\btools?\b/,
         /\b(?:must|should|always|first)\b.{0,25}\b(?:be )?(?:call|calls|called|use|used|invoke|invoked|run)\b.{0,20}\b(?:before|prior to|instead of)\b.{0,20}\b(?:any|all|every|other|the)\b/,
         /\b(?:replaces?|overrides?|supersedes?|takes precedence over|shadows?|hijack)\b.{0,30}\b(?:the |any |all |other )?[\w`.-]*\s?tools?\b/,
-        /\b(?:do not|don'?t|never)\b.{0,10}\b(?:use|call|invoke)\b.{0,30}\b(?:the |any |other )[\w`.-]*\s?tools?\b/,
+        // Steering away from another tool; "do not use this tool, use X instead" is honest advice.
+        /\b(?:do not|don'?t|never)\b.{0,10}\b(?:use|call|invoke)\s+(?!this\b)(?:the |any |other )?[\w`'.-]+\s?tools?\b/,
         /\b(?:side effect|side-effect)\b.{0,40}\b(?:other|all|every|any)\b.{0,20}\btools?\b/,
       ]),
   },
