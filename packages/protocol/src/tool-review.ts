@@ -28,7 +28,14 @@ export const ReviewPriority = z.enum(["low", "normal", "high", "critical"]);
 
 /** A tool's JSON Schema. Any JSON object is kept as sent (it is what gets signed). */
 const JsonObject = z.record(z.string(), z.unknown());
+/** The contract's ToolSchema: `properties` is required; other JSON Schema keywords are kept. */
 export const ToolSchemaIn = JsonObject.superRefine((schema, context) => {
+  if (schema.properties === undefined)
+    context.addIssue({
+      code: "custom",
+      path: ["properties"],
+      message: "is required (an object, {} for none)",
+    });
   if (schema.type !== undefined && schema.type !== "object")
     context.addIssue({ code: "custom", path: ["type"], message: 'must be "object"' });
   if (

@@ -421,7 +421,10 @@ export class ToolReviewService implements ToolGate {
   }
 
   private toolOf(row: ReviewRow): ToolOut {
-    return { ...this.partsOf(row), provider: JSON.parse(row.provider) as ToolOut["provider"] };
+    const parts = this.partsOf(row);
+    // The contract's readers require `properties`; an MCP tool may omit it (signed as it was).
+    const schema = parts.schema.properties === undefined ? { ...parts.schema, properties: {} } : parts.schema;
+    return { ...parts, schema, provider: JSON.parse(row.provider) as ToolOut["provider"] };
   }
 
   private async toSession(row: ReviewRow): Promise<ReviewSession> {

@@ -236,6 +236,7 @@ for (const target of databaseTargets) {
         [{ ...weather, tool_schema: { type: "array", properties: {} } }, "body.tool.tool_schema.type"],
         [{ ...weather, tool_schema: undefined }, "body.tool.tool_schema"],
         [{ ...weather, tool_schema: { type: "object", properties: [] } }, "body.tool.tool_schema.properties"],
+        [{ ...weather, tool_schema: { type: "object" } }, "body.tool.tool_schema.properties"],
         [{ ...weather, name: "" }, "body.tool.name"],
         [{ ...weather, description: "x".repeat(70_000) }, "body.tool.description"],
         [{ ...weather, description: "bad \u0000 nul" }, "body.tool.description"],
