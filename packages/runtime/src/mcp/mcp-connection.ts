@@ -118,9 +118,12 @@ export class McpConnection {
   }
 
   /** Re-reads the tool list (on list_changed, and before every gated call). */
-  async refreshTools(): Promise<McpTool[]> {
-    const client = this.liveClient();
+  async refreshTools(client = this.liveClient()): Promise<McpTool[]> {
     if (!client) return this.tools;
+    if (!client.getServerCapabilities()?.tools) {
+      this.tools = [];
+      return this.tools;
+    }
     const tools: McpTool[] = [];
     let cursor: string | undefined;
     do {
@@ -140,8 +143,7 @@ export class McpConnection {
     return tools;
   }
 
-  private async refreshResources(): Promise<void> {
-    const client = this.liveClient();
+  private async refreshResources(client = this.liveClient()): Promise<void> {
     if (!client?.getServerCapabilities()?.resources) {
       this.resources = [];
       return;
@@ -170,6 +172,8 @@ export class McpConnection {
     let stderrTail = "";
     try {
       const endpoint = await this.hooks.resolve(this.config);
+      // Disconnected while references resolved: start nothing.
+      if (generation !== this.generation) return;
       this.secrets = endpoint.secrets;
       const transport = this.createTransport(endpoint);
       if (transport instanceof StdioClientTransport) {
@@ -201,12 +205,14 @@ export class McpConnection {
       this.transport = transport;
       await client.connect(transport, { timeout: this.config.timeout_seconds * 1000 });
       if (generation !== this.generation) return;
+      // Listed (and the tools submitted for review) before anyone sees `connected`.
+      await this.refreshResources(client);
+      await this.refreshTools(client);
+      if (generation !== this.generation) return;
       this.status = "connected";
       this.pid = transport instanceof StdioClientTransport ? (transport.pid ?? undefined) : undefined;
       this.connectedAt = new Date().toISOString();
       this.lastError = undefined;
-      await this.refreshResources();
-      await this.refreshTools();
       this.reconnectAttempts = 0;
     } catch (error) {
       if (generation !== this.generation) return;
