@@ -1,4 +1,4 @@
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -263,6 +263,57 @@ for (const target of databaseTargets) {
       await server.call("POST", "/mcp/servers/changing/disconnect");
     });
 
+    it("starts one process for concurrent connects, and none survives a disconnect mid-connect", async () => {
+      await server.call("POST", "/mcp/servers", {
+        body: {
+          name: "busy",
+          command: memoryServer(),
+          env: { MEMORY_FILE_PATH: path.join(dir, "busy.json") },
+        },
+      });
+      const answers = await Promise.all(
+        Array.from({ length: 5 }, () => server.call("POST", "/mcp/servers/busy/connect")),
+      );
+      expect(answers.every((a) => a.status === 200)).toBe(true);
+      const info = await connected(server, "busy");
+      const listed = McpConnectionInfoList.parse((await server.call("GET", "/mcp/servers")).body);
+      expect(listed.filter((s) => s.server_name === "busy")).toHaveLength(1);
+      // Each tool was submitted once, whatever the number of connects.
+      const reviews = ReviewSessionList.parse(
+        (await server.call("GET", "/tool-review/sessions?page=1&limit=50&server=busy")).body,
+      );
+      expect(reviews.pagination.total).toBe(9);
+      await server.call("POST", "/mcp/servers/busy/disconnect");
+      await waitFor("child gone", () => !alive(info.pid as number) || undefined, 10_000);
+
+      // Connect and disconnect at once: whatever the order, nothing is left running.
+      const [, off] = await Promise.all([
+        server.call("POST", "/mcp/servers/busy/connect"),
+        server.call("POST", "/mcp/servers/busy/disconnect"),
+      ]);
+      expect(off?.status).toBe(200);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      const after = McpConnectionInfo.parse((await server.call("GET", "/mcp/servers/busy")).body);
+      const expected = after.status === "connected" ? [after.pid] : [];
+      expect(["connected", "disconnected"]).toContain(after.status);
+      await waitFor(
+        "only the process the status shows",
+        () => {
+          const running = memoryChildren();
+          return running.length === expected.length && running.every((pid) => expected.includes(pid))
+            ? true
+            : undefined;
+        },
+        10_000,
+      );
+      await server.call("POST", "/mcp/servers/busy/disconnect");
+      await waitFor(
+        "no memory server left",
+        () => (memoryChildren().length === 0 ? true : undefined),
+        10_000,
+      );
+    });
+
     it("reconnects with backoff when the server process dies", async () => {
       await server.call("POST", "/mcp/servers", {
         body: {
@@ -427,6 +478,15 @@ describe("MCP child processes at runtime stop", () => {
     }
   });
 });
+
+/** Memory-server processes this test process (the runtime's parent) has running. */
+function memoryChildren(): number[] {
+  const out = execFileSync("ps", ["-o", "pid=,args=", "--ppid", String(process.pid)], { encoding: "utf8" });
+  return out
+    .split("\n")
+    .filter((line) => line.includes("server-memory"))
+    .map((line) => Number(line.trim().split(/\s+/)[0]));
+}
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
