@@ -14,6 +14,7 @@ import {
   SignatureVerification,
   SignatureVerifyRequest,
   SignedTool,
+  SigningKeysRotated,
   SigningRequest,
   SigningResponse,
 } from "./tool-review.js";
@@ -120,5 +121,16 @@ export const toolReviewRoutes = {
     contract: false,
     body: SignatureVerifyRequest,
     response: SignatureVerification,
+  }),
+  rotateToolSigningKeys: route({
+    id: "rotateToolSigningKeys",
+    method: "POST",
+    path: "/tool-review/signing-keys/rotate",
+    summary:
+      "Revoke the runtime's SchemaPin signing keys (all tenants) and make a new one; tools signed with them are blocked until signed again",
+    tag: "tool-review",
+    auth: "system:admin",
+    contract: false,
+    response: SigningKeysRotated,
   }),
 } as const;

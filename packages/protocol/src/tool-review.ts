@@ -251,3 +251,10 @@ export const SignatureVerification = z.object({
   reason: z.string().nullable(),
 });
 export type SignatureVerification = z.infer<typeof SignatureVerification>;
+
+export const SigningKeysRotated = z.object({
+  key_id: z.string().describe("The new signing key"),
+  revoked_key_ids: z
+    .array(z.string())
+    .describe("Keys revoked; tools they signed are blocked until signed again"),
+});

@@ -89,4 +89,78 @@ describe.skipIf(!databaseTargets[0]?.available)("McpToolProvider (the agent-run 
     ).toBe(true);
     await server.call("POST", "/mcp/servers/greeter/disconnect");
   });
+
+  it("checks the signature itself: rotated keys and tampered rows do not open the gate", async () => {
+    const toolFile = path.join(dir, "tool2.json");
+    writeFileSync(toolFile, JSON.stringify({ description: "Greets someone by name." }));
+    await server.call("POST", "/mcp/servers", {
+      body: { name: "greeter2", command: changingServer(), env: { TOOL_FILE: toolFile } },
+    });
+    await server.call("POST", "/mcp/servers/greeter2/connect");
+    const pending = await waitFor("reviews", async () => {
+      const list = ReviewSessionList.parse(
+        (await server.call("GET", "/tool-review/sessions?page=1&limit=10&server=greeter2")).body,
+      );
+      return list.sessions.length === 2 && list.sessions.every((s) => s.status === "pending_review")
+        ? list.sessions
+        : undefined;
+    });
+    const greet = pending.find((s) => s.tool.name === "greet")?.review_id as string;
+    const announce = pending.find((s) => s.tool.name === "announce")?.review_id as string;
+    await server.call("POST", `/tool-review/sessions/${greet}/decisions`, {
+      body: { decision: "approve", comments: null, reviewer_id: "r" },
+    });
+    const signed = await server.call("POST", "/tool-review/sign", {
+      body: { review_id: greet, signing_key_id: "default" },
+    });
+    const oldKey = (signed.body as { key_id: string }).key_id;
+    const call = () =>
+      server.call("POST", "/mcp/servers/greeter2/tools/greet/call", { body: { arguments: { name: "Ada" } } });
+    expect((await call()).status).toBe(200);
+
+    // Rotation revokes the key: blocked, published as revoked, and signing again restores it.
+    const rotated = await server.call("POST", "/tool-review/signing-keys/rotate");
+    expect(rotated.status, rotated.text).toBe(200);
+    expect((rotated.body as { revoked_key_ids: string[] }).revoked_key_ids).toContain(oldKey);
+    const blocked = await call();
+    expect(blocked.status).toBe(403);
+    expect(blocked.text).toContain("signing key was revoked");
+    const wellKnown = (await (await fetch(`${server.runtime.url}/.well-known/schemapin.json`)).json()) as {
+      revoked_keys: string[];
+      key_id: string;
+    };
+    expect(wellKnown.revoked_keys).toContain(oldKey);
+    expect(wellKnown.key_id).toBe((rotated.body as { key_id: string }).key_id);
+    const resigned = await server.call("POST", "/tool-review/sign", {
+      body: { review_id: greet, signing_key_id: "default" },
+    });
+    expect(resigned.status, resigned.text).toBe(200);
+    expect((await call()).status).toBe(200);
+    // A signature that still holds is not signed twice.
+    expect(
+      (
+        await server.call("POST", "/tool-review/sign", {
+          body: { review_id: greet, signing_key_id: "default" },
+        })
+      ).status,
+    ).toBe(409);
+
+    // Someone with database access flips a row to signed, or swaps a signature: still refused.
+    const db = server.runtime.store.db;
+    await db
+      .updateTable("tool_reviews")
+      .set({
+        status: "signed",
+        key_id: wellKnown.key_id,
+        signature: (resigned.body as { signature: string }).signature,
+      })
+      .where("id", "=", announce)
+      .execute();
+    const forgedRow = await server.call("POST", "/mcp/servers/greeter2/tools/announce/call", {
+      body: { arguments: {} },
+    });
+    expect(forgedRow.status).toBe(403);
+    expect(forgedRow.text).toContain("does not verify");
+    await server.call("POST", "/mcp/servers/greeter2/disconnect");
+  });
 });

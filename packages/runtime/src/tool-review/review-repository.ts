@@ -133,6 +133,21 @@ export class ReviewRepository {
     return this.store.db.selectFrom("tool_signing_keys").selectAll().orderBy("created_at").execute();
   }
 
+  /** Marks every live key revoked; answers their ids. */
+  async revokeSigningKeys(at: string): Promise<string[]> {
+    const live = await this.store.db
+      .selectFrom("tool_signing_keys")
+      .select("id")
+      .where("revoked_at", "is", null)
+      .execute();
+    await this.store.db
+      .updateTable("tool_signing_keys")
+      .set({ revoked_at: at })
+      .where("revoked_at", "is", null)
+      .execute();
+    return live.map((k) => k.id);
+  }
+
   async insertSigningKey(row: SigningKeyRow): Promise<void> {
     await this.store.db
       .insertInto("tool_signing_keys")

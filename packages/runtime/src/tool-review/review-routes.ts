@@ -48,6 +48,7 @@ export function registerToolReviewRoutes(
       requestId,
     ),
   );
+  bindRoute(context, routes.rotateToolSigningKeys, () => keys.rotate());
   registerWellKnown(context.app, keys, signerId);
 }
 

@@ -17,7 +17,7 @@ import { AppError, conflict, fieldError, notFound } from "../server/app-error.js
 import { analyzeTool } from "./analyzer/analyzer.js";
 import { definitionHash } from "./canonical-json.js";
 import type { ReviewFilter, ReviewRepository, ReviewRow } from "./review-repository.js";
-import { SIGNATURE_ALGORITHM, signedDocument } from "./schemapin.js";
+import { SIGNATURE_ALGORITHM, signedDocument, verifyDocument } from "./schemapin.js";
 import type { SigningKeys } from "./signing-keys.js";
 
 export interface ReviewPolicy {
@@ -123,11 +123,17 @@ export class ToolReviewService implements ToolGate {
         "body.signing_key_id",
         'names no usable signing key; use "default" or a key_id from /.well-known/schemapin.json',
       );
-    if (existing.status !== "approved")
+    // Signed with a key revoked since (a rotation): signing again with the current key is allowed;
+    // a revoked signature is a decision and stays.
+    const resign =
+      existing.status === "signed" &&
+      existing.revoked_at === null &&
+      (await this.signatureProblem(existing)) !== "";
+    if (existing.status !== "approved" && !resign)
       throw conflict(`Review session "${reviewId}" is ${existing.status}, not approved`);
     const signature = this.keys.sign(key, signedDocument(this.partsOf(existing)));
     const at = new Date().toISOString();
-    const row = await this.reviews.transition(scope.tenantId, reviewId, ["approved"], {
+    const row = await this.reviews.transition(scope.tenantId, reviewId, resign ? ["signed"] : ["approved"], {
       status: "signed",
       signature,
       signed_at: at,
@@ -136,7 +142,7 @@ export class ToolReviewService implements ToolGate {
       updated_at: at,
     });
     if (!row) throw conflict(`Review session "${reviewId}" changed while signing; it is no longer approved`);
-    await this.recordTransition(actorOf(scope), row, "approved", requestId, { key_id: key.id });
+    await this.recordTransition(actorOf(scope), row, existing.status, requestId, { key_id: key.id });
     return {
       signature,
       signed_at: at,
@@ -190,8 +196,6 @@ export class ToolReviewService implements ToolGate {
   async verdict(tenantId: string, serverName: string, tool: McpTool): Promise<GateVerdict> {
     const hash = definitionHash({ name: tool.name, description: tool.description, schema: tool.inputSchema });
     const rows = (await this.reviews.byHash(tenantId, hash)).filter((r) => this.belongsTo(r, serverName));
-    const signed = rows.find((r) => r.status === "signed" && r.revoked_at === null);
-    if (signed) return { allowed: true, hash, reviewId: signed.id, reviewStatus: "signed", reason: "signed" };
     const latest = rows[0];
     if (!latest)
       return {
@@ -201,13 +205,32 @@ export class ToolReviewService implements ToolGate {
         reviewStatus: null,
         reason: "this definition was never reviewed",
       };
-    const reason =
-      latest.status === "signed"
-        ? "its signature was revoked"
-        : latest.status === "rejected"
+    let reason = "";
+    for (const row of rows.filter((r) => r.status === "signed")) {
+      // The signature itself is checked, not just the status: a row altered in the database, or
+      // signed with a key revoked since, does not open the gate.
+      const problem =
+        row.revoked_at !== null ? "its signature was revoked" : await this.signatureProblem(row);
+      if (!problem)
+        return { allowed: true, hash, reviewId: row.id, reviewStatus: "signed", reason: "signed" };
+      reason ||= problem;
+    }
+    if (!reason)
+      reason =
+        latest.status === "rejected"
           ? "its review was rejected"
           : `its review is ${latest.status}, not signed`;
     return { allowed: false, hash, reviewId: latest.id, reviewStatus: latest.status, reason };
+  }
+
+  /** Why a signed row's signature does not hold (key revoked or unknown, signature invalid), or "". */
+  private async signatureProblem(row: ReviewRow): Promise<string> {
+    const key = row.key_id ? await this.keys.find(row.key_id) : undefined;
+    if (!key) return "its signing key is unknown";
+    if (key.revoked_at !== null) return "its signing key was revoked (sign it again with the current key)";
+    if (!row.signature || !verifyDocument(signedDocument(this.partsOf(row)), row.signature, key.publicKey))
+      return "its signature does not verify";
+    return "";
   }
 
   toolsSeen(tenantId: string, serverName: string, tools: McpTool[]): Promise<void> {

@@ -1,6 +1,7 @@
+import type { KeyObject } from "node:crypto";
 import { open, seal } from "../secrets/sealed-box.js";
 import type { ReviewRepository, SigningKeyRow } from "./review-repository.js";
-import { generateSigningKey, signDocument } from "./schemapin.js";
+import { generateSigningKey, parsePublicKey, signDocument } from "./schemapin.js";
 
 const context = (keyId: string) => `tool signing key ${keyId}`;
 
@@ -10,6 +11,7 @@ const context = (keyId: string) => `tool signing key ${keyId}`;
  */
 export class SigningKeys {
   private creating: Promise<SigningKeyRow> | undefined;
+  private readonly parsed = new Map<string, KeyObject>();
 
   constructor(
     private readonly repository: ReviewRepository,
@@ -35,6 +37,29 @@ export class SigningKeys {
 
   all(): Promise<SigningKeyRow[]> {
     return this.repository.signingKeys();
+  }
+
+  /** A key by id with its parsed public key (parsed once; keys never change, only get revoked). */
+  async find(keyId: string): Promise<(SigningKeyRow & { publicKey: KeyObject }) | undefined> {
+    const row = (await this.repository.signingKeys()).find((k) => k.id === keyId);
+    if (!row) return undefined;
+    let publicKey = this.parsed.get(row.id);
+    if (!publicKey) {
+      publicKey = parsePublicKey(row.public_key_pem);
+      this.parsed.set(row.id, publicKey);
+    }
+    return { ...row, publicKey };
+  }
+
+  /**
+   * Revokes every live key and makes a new one. Tools signed with the old keys stop passing the
+   * gate until signed again; the old keys are listed as revoked in /.well-known/schemapin.json.
+   */
+  async rotate(): Promise<{ key_id: string; revoked_key_ids: string[] }> {
+    const at = new Date().toISOString();
+    const revoked = await this.repository.revokeSigningKeys(at);
+    const created = await this.create();
+    return { key_id: created.id, revoked_key_ids: revoked };
   }
 
   sign(key: SigningKeyRow, document: string): string {
