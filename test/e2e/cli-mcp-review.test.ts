@@ -24,6 +24,8 @@ describe("symbiont mcp and symbiont review, and the SDK", () => {
       "mcp",
       "add",
       "memory",
+      "--timeout-seconds",
+      "20",
       "--env",
       `MEMORY_FILE_PATH=${path.join(dir, "m.json")}`,
       "--",
@@ -66,6 +68,11 @@ describe("symbiont mcp and symbiont review, and the SDK", () => {
     expect(called.stdout).toContain("entities");
     const viaSdk = await client.mcp.call("memory", "read_graph");
     expect(viaSdk.is_error).toBe(false);
+    const rotated = await cli(["review", "rotate-keys"]);
+    expect(rotated.stdout).toContain("New signing key sha256:");
+    expect((await cli(["mcp", "call", "memory", "read_graph"])).code).not.toBe(0);
+    expect((await cli(["review", "sign", reviewId])).code).toBe(0);
+    expect((await cli(["mcp", "call", "memory", "read_graph"])).code).toBe(0);
 
     expect((await cli(["mcp", "disconnect", "memory"])).stdout).toContain("disconnected");
   });

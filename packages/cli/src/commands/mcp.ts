@@ -54,25 +54,26 @@ a tool can be called only once its current definition is approved and signed.`,
     .description("Register a server: a command after --, or --url for Streamable HTTP; does not start it")
     .option("--env <KEY=VALUE>", "environment variable (repeatable); values may be secret://name", collect)
     .option("--cwd <dir>", "working directory of the server process")
-    .option("--timeout <seconds>", "timeout of connecting and of each request", "30")
+    // Not --timeout: that is the global request timeout (ms), which optsWithGlobals would mix up.
+    .option("--timeout-seconds <seconds>", "the server's handshake and per-request timeout", "30")
     .option("--url <url>", "a Streamable HTTP server instead of a command")
     .option("--header <KEY=VALUE>", "HTTP header (repeatable); values may be secret://name", collect)
     .action(
       async (
         name: string,
         argv: string[],
-        flags: { env?: string[]; cwd?: string; timeout: string; url?: string; header?: string[] },
+        flags: { env?: string[]; cwd?: string; timeoutSeconds: string; url?: string; header?: string[] },
         command: Command,
       ) => {
         const options = globals(command);
-        if (!/^\d+$/.test(flags.timeout))
-          throw new CliError("--timeout must be whole seconds", ExitCode.usage);
+        if (!/^\d+$/.test(flags.timeoutSeconds))
+          throw new CliError("--timeout-seconds must be whole seconds", ExitCode.usage);
         const added = await clientFrom(options).mcp.add({
           name,
           command: argv,
           env: pairs("--env", flags.env),
           cwd: flags.cwd ?? null,
-          timeout_seconds: Number(flags.timeout),
+          timeout_seconds: Number(flags.timeoutSeconds),
           url: flags.url ?? null,
           headers: pairs("--header", flags.header),
         });

@@ -196,6 +196,18 @@ Deciding and signing need the tools:review permission (admin has it; write does 
     });
 
   review
+    .command("rotate-keys")
+    .description("Revoke the runtime's signing keys and make a new one; signed tools need signing again")
+    .action(async (_flags: unknown, command: Command) => {
+      const options = globals(command);
+      const rotated = await clientFrom(options).toolReview.rotateSigningKeys();
+      createOutput(Boolean(options.json)).result(
+        rotated,
+        () => `New signing key ${rotated.key_id}; revoked: ${rotated.revoked_key_ids.join(", ") || "none"}`,
+      );
+    });
+
+  review
     .command("verify [review_id]")
     .description(
       "Verify a signature: a review's (against this runtime's keys) or a tool file's (against its signer's)",

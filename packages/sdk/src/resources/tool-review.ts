@@ -136,6 +136,11 @@ export class ToolReviewResource {
     return this.#transport.route("verifyToolSignature", { body }, options);
   }
 
+  /** Revokes the runtime's signing keys and makes a new one (`system:admin`); re-sign tools after. */
+  async rotateSigningKeys(options?: RequestOptions) {
+    return this.#transport.route("rotateToolSigningKeys", {}, options);
+  }
+
   /** Polls a session until it is approved, rejected or signed (the contract's wait_for_review_completion). */
   async waitForReviewCompletion(
     reviewId: string,
