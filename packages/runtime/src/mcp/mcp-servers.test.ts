@@ -156,9 +156,18 @@ for (const target of databaseTargets) {
         body: {
           name: "everything",
           command: everythingServer(),
-          env: { MY_TOKEN: "secret://everything-token" },
+          env: { MY_TOKEN: "secret://everything-token", PLAIN_API_KEY: "plain-9c1e-given-as-is" },
         },
       });
+      // A value given as it is, not as a reference, is stored sealed.
+      const row = await server.runtime.store.db
+        .selectFrom("mcp_servers")
+        .select("config")
+        .where("name", "=", "everything")
+        .where("tenant_id", "=", "default")
+        .executeTakeFirstOrThrow();
+      expect(row.config).not.toContain("plain-9c1e-given-as-is");
+      expect(row.config).toContain("secret://everything-token");
       const info = await connected(server, "everything");
       expect(info.resources_count).toBeGreaterThan(0);
       const resources = McpResourceInfoList.parse(
@@ -171,13 +180,16 @@ for (const target of databaseTargets) {
       const env = await call(server, "everything", "get-env", {});
       expect(env.status, env.text).toBe(200);
       expect(env.text).toContain("tok-3f9a-very-secret");
+      expect(env.text).toContain("plain-9c1e-given-as-is");
       // The reference, not the value, is what the server's record shows.
       for (const path of [
         "/mcp/servers",
         "/mcp/servers/everything",
         "/tool-review/sessions?page=1&limit=100",
       ]) {
-        expect((await server.call("GET", path)).text).not.toContain("tok-3f9a-very-secret");
+        const text = (await server.call("GET", path)).text;
+        expect(text).not.toContain("tok-3f9a-very-secret");
+        expect(text).not.toContain("plain-9c1e-given-as-is");
       }
       const audit = await server.call("GET", "/audit?limit=200");
       expect(audit.text).not.toContain("tok-3f9a-very-secret");

@@ -7,8 +7,9 @@ import type {
 } from "@symbiont/protocol";
 import type { Logger } from "pino";
 import type { Scope } from "../identity/scope.js";
+import { open, seal } from "../secrets/sealed-box.js";
 import type { SecretResolver } from "../secrets/secret-resolver.js";
-import { SecretReferenceError } from "../secrets/secret-resolver.js";
+import { isSecretReference, SecretReferenceError } from "../secrets/secret-resolver.js";
 import { AppError, conflict, notFound } from "../server/app-error.js";
 import { McpConnection, type McpTool, type ResolvedEndpoint } from "./mcp-connection.js";
 import type { McpServerRepository, StoredServerConfig } from "./mcp-repository.js";
@@ -56,11 +57,29 @@ export class McpService {
     private readonly gate: ToolGate,
     private readonly log: Logger,
     private readonly policy: () => McpPolicy,
+    /** The secrets layer's master key: env and header values that are not references are sealed with it. */
+    private readonly encryptionKey: Buffer,
   ) {}
 
   async add(scope: Scope, config: McpServerConfig): Promise<{ server_name: string; status: "disconnected" }> {
     requireTenantWide(scope, "register MCP servers");
-    const { name, ...stored } = config;
+    const { name, ...given } = config;
+    // Plain values (tokens passed as they are, not as secret:// references) are stored sealed, bound
+    // to the tenant, server and variable, so the database never holds them in the clear.
+    const sealAll = (values: Record<string, string>, kind: string) =>
+      Object.fromEntries(
+        Object.entries(values).map(([k, v]) => [
+          k,
+          isSecretReference(v)
+            ? v
+            : `${SEALED}${seal(this.encryptionKey, v, sealContext(scope.tenantId, name, kind, k))}`,
+        ]),
+      );
+    const stored: StoredServerConfig = {
+      ...given,
+      env: sealAll(given.env, "env"),
+      headers: sealAll(given.headers, "header"),
+    };
     const added = await this.servers.insert({
       tenantId: scope.tenantId,
       name,
@@ -247,6 +266,17 @@ export class McpService {
     const resolveAll = async (values: Record<string, string>, purpose: string) => {
       const out: Record<string, string> = {};
       for (const [k, v] of Object.entries(values)) {
+        if (v.startsWith(SEALED)) {
+          const plain = open(
+            this.encryptionKey,
+            v.slice(SEALED.length),
+            sealContext(tenantId, name, purpose, k),
+          );
+          out[k] = plain;
+          // Masked out of error text when the name says it is a credential.
+          if (CREDENTIAL_NAME.test(k)) secrets.push(plain);
+          continue;
+        }
         try {
           out[k] = await this.secrets.resolve(v, { tenantId, purpose: `mcp server ${name} ${purpose}` });
         } catch (error) {
@@ -288,3 +318,8 @@ export class McpService {
 }
 
 const key = (tenantId: string, name: string) => `${tenantId}\u0000${name}`;
+
+const SEALED = "sealed:";
+const CREDENTIAL_NAME = /token|secret|password|passwd|key|auth|credential|cookie|session/i;
+const sealContext = (tenantId: string, server: string, kind: string, name: string) =>
+  `mcp ${JSON.stringify([tenantId, server, kind, name])}`;

@@ -48,10 +48,14 @@ export function openMcp(
     }),
     signerId,
   );
-  const service = new McpService(new McpServerRepository(store), secrets.resolver, toolReview, log, () => ({
-    maxAttempts: config().mcpReconnectMaxAttempts,
-    baseDelayMs: config().mcpReconnectBaseDelayMs,
-  }));
+  const service = new McpService(
+    new McpServerRepository(store),
+    secrets.resolver,
+    toolReview,
+    log,
+    () => ({ maxAttempts: config().mcpReconnectMaxAttempts, baseDelayMs: config().mcpReconnectBaseDelayMs }),
+    secrets.encryptionKey,
+  );
   return {
     service,
     toolProvider: new McpToolProvider(service),
