@@ -38,6 +38,33 @@ function timeEach(tools: LabelledTool[], rounds: number, work: (tool: LabelledTo
 
 const round3 = (n: number) => Number(n.toFixed(3));
 
+/**
+ * Inputs built to make regular expressions backtrack: 64 KiB runs of one character or one word,
+ * in the description, a parameter description and a default at once.
+ */
+function adversarialTools(): LabelledTool[] {
+  const n = 65_000;
+  const texts: Record<string, string> = {
+    spaces: " ".repeat(n),
+    newlines: "\n".repeat(n),
+    dotted: "a.".repeat(n / 2),
+    letters: "a".repeat(n),
+    verbs: "send ".repeat(n / 5),
+    use: "use ".repeat(n / 4),
+    tags: "< system ".repeat(n / 9),
+    comments: "<!--".repeat(n / 4),
+    hashes: "#".repeat(n),
+    digits: "1 ".repeat(n / 2),
+    emails: "a@".repeat(n / 2),
+  };
+  return Object.entries(texts).map(([name, text]) => ({
+    source: "adversarial",
+    name,
+    description: text,
+    schema: { type: "object", properties: { a: { type: "string", description: text, default: text } } },
+  }));
+}
+
 export function runToolReviewEvaluation(rounds: number) {
   const benign = loadBenign();
   const flagged = (tool: LabelledTool) => analyzeTool(tool).riskScore >= FLAG_THRESHOLD;
@@ -65,6 +92,7 @@ export function runToolReviewEvaluation(rounds: number) {
   timeEach(all, 3, (t) => analyzeTool(t));
   timeEach(all, 3, (t) => definitionHash(t));
   const analysis = timeEach(all, rounds, (t) => analyzeTool(t));
+  const adversarial = timeEach(adversarialTools(), 1, (t) => analyzeTool(t));
   const baseline = timeEach(all, rounds, (t) => definitionHash(t));
   return [
     {
@@ -101,6 +129,10 @@ export function runToolReviewEvaluation(rounds: number) {
       baseline_canonical_hash: {
         p50: round3(percentile(baseline, 50)),
         p95: round3(percentile(baseline, 95)),
+      },
+      adversarial_64kib: {
+        note: "one definition with 64 KiB of repeated characters in three places; worst of the shapes tried",
+        max_ms: round3(adversarial.at(-1) ?? 0),
       },
     },
   ];

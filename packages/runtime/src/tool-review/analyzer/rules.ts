@@ -88,9 +88,9 @@ export const RULES: readonly Rule[] = [
       "Reject: descriptions should describe the tool, not carry tagged instructions for the model.",
     check: (_tool, texts) =>
       scan(texts, [
-        /<\s*\/?\s*(?:important|system|instructions?|secret|hidden|admin|critical|prompt|note to (?:the )?(?:ai|assistant|model)|assistant|sys|override|context)\b[^>]*>/,
+        /<\s*\/?\s*(?:important|system|instructions?|secret|hidden|admin|critical|prompt|note to (?:the )?(?:ai|assistant|model)|assistant|sys|override|context)\b[^<>]{0,200}>/,
         /<\|(?:im_start|im_end|system|endoftext|start_header_id)\|?>|\[\/?inst\]|<<\/?sys>>/,
-        /<!--[\s\S]*?-->/,
+        /<!--/,
         /\{\{\s*(?:system|secret|instructions?)\b/,
       ]),
   },
@@ -106,7 +106,7 @@ export const RULES: readonly Rule[] = [
     check: (_tool, texts) =>
       scan(texts, [
         /(?:^|[\s[(])(?:system|developer|assistant|human|admin)\s*(?:message|prompt|note|override|instruction)?\s*:\s*(?:you|the|always|never|ignore|from now|do|must|before|when|important)/,
-        /(?:^|\s)#{2,}\s*(?:system|instructions?|new instructions?)\b/,
+        /(?:^|\s)#{2,6}\s?(?:system|instructions?|new instructions?)\b/,
         /\[(?:system|admin|developer)(?: message| note)?\]/,
         /\bmessage from (?:the )?(?:system|developer|administrator|anthropic|openai)\b/,
       ]),
@@ -194,7 +194,7 @@ export const RULES: readonly Rule[] = [
       "Asks the model to send, forward, copy or post data to a URL, e-mail address, phone number or webhook, typically hidden inside the description or a parameter.",
     recommendation: "Reject unless sending data to that destination is the tool's disclosed purpose.",
     check: (_tool, texts) => {
-      const dest = String.raw`(?:https?://\S+|\b[\w.+-]+@[\w-]+\.[\w.-]+\b|\bwebhook\b|\b(?:\+?\d[\d -]{7,}\d)\b|\bngrok\b|\bpastebin\b|\brequestbin\b|\bpipedream\b|\bburpcollaborator\b|\binteract\.sh\b)`;
+      const dest = String.raw`(?:https?://\S{1,200}|\b[\w.+-]{1,64}@[\w-]{1,63}\.[\w.-]{1,100}\b|\bwebhook\b|\b(?:\+?\d[\d -]{7,20}\d)\b|\bngrok\b|\bpastebin\b|\brequestbin\b|\bpipedream\b|\bburpcollaborator\b|\binteract\.sh\b)`;
       return scan(texts, [
         new RegExp(
           String.raw`\b(?:send|forward|post|upload|transmit|exfiltrate|copy|copie|mirror|report|cc|bcc|relay|leak|beacon|ping)(?:s|ed|ing)?\b.{0,80}${dest}`,
@@ -246,9 +246,9 @@ export const RULES: readonly Rule[] = [
         /\b(?:when|whenever|if|before|after)\b.{0,20}\b(?:you |the (?:assistant|model|agent|ai) )?(?:use|uses|call|calls|invoke|invokes|run|runs|using|calling|invoking)\b.{0,30}\b(?:any |another |other |the [\w.-]+ |`[\w.-]+` |[\w]+_[\w_]+ )tools?\b/,
         /\b(?:instead of|rather than|in place of)\b.{0,15}\b(?:using|calling|invoking|the)\b.{0,30}\btools?\b/,
         /\b(?:must|should|always|first)\b.{0,25}\b(?:be )?(?:call|calls|called|use|used|invoke|invoked|run)\b.{0,20}\b(?:before|prior to|instead of)\b.{0,20}\b(?:any|all|every|other|the)\b/,
-        /\b(?:replaces?|overrides?|supersedes?|takes precedence over|shadows?|hijack)\b.{0,30}\b(?:the |any |all |other )?[\w`.-]*\s?tools?\b/,
+        /\b(?:replaces?|overrides?|supersedes?|takes precedence over|shadows?|hijack)\b.{0,30}\b(?:the |any |all |other )?[\w`.-]{0,64}\s?tools?\b/,
         // Steering away from another tool; "do not use this tool, use X instead" is honest advice.
-        /\b(?:do not|don'?t|never)\b.{0,10}\b(?:use|call|invoke)\s+(?!this\b)(?:the |any |other )?[\w`'.-]+\s?tools?\b/,
+        /\b(?:do not|don'?t|never)\b.{0,10}\b(?:use|call|invoke)\s(?!this\b)(?:the |any |other )?[\w`'.-]{1,64}\s?tools?\b/,
         /\b(?:side effect|side-effect)\b.{0,40}\b(?:other|all|every|any)\b.{0,20}\btools?\b/,
       ]),
   },
@@ -313,7 +313,7 @@ export const RULES: readonly Rule[] = [
         /\bAIza[0-9A-Za-z_-]{35}\b/,
         /\beyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}/,
         /-----BEGIN (?:RSA |EC |OPENSSH |DSA |PGP )?PRIVATE KEY/,
-        /\b[a-z][a-z0-9+.-]*:\/\/[^\s:/@]+:[^\s@/]{3,}@/i,
+        /\b[a-z][a-z0-9+.-]{0,30}:\/\/[^\s:/@]{1,256}:[^\s@/]{3,256}@/i,
         /\b(?:sk|rk)_live_[A-Za-z0-9]{16,}\b/,
       ];
       const out: RuleMatch[] = [];
@@ -358,7 +358,7 @@ export const RULES: readonly Rule[] = [
     recommendation: "Reject unless the text is clearly documentation of the tool's own input format.",
     check: (_tool, texts) =>
       scan(texts, [
-        /\b(?:curl|wget)\b[^|;]{0,200}\|\s*(?:ba|z)?sh\b|\bpowershell\b.{0,40}\b(?:-enc|iex|invoke-expression|downloadstring)\b/,
+        /\b(?:curl|wget)\b[^|;]{0,200}\|\s?(?:ba|z)?sh\b|\bpowershell\b.{0,40}\b(?:-enc|iex|invoke-expression|downloadstring)\b/,
         /\brm\s+-rf\s+(?:\/|~|\$home|\*)|\bmkfs\b|\bdd\s+if=\/dev\/(?:zero|random)|:\(\)\s*\{\s*:\|:&\s*\};:/,
         /\b(?:eval|exec)\s*\(\s*(?:atob|base64|require|__import__|compile|decode)|\bos\.system\s*\(|\bsubprocess\.(?:run|popen|call)\b|\bchild_process\b|\bnew function\s*\(/,
         /\b(?:nc|ncat|netcat)\s+-[a-z]*e\b|\/dev\/tcp\//,
@@ -459,8 +459,17 @@ export const RULES: readonly Rule[] = [
       const out: RuleMatch[] = [];
       for (const t of texts) {
         if (t.kind !== "description" && t.kind !== "property_description") continue;
-        const m = /(?:\n\s*){8,}\S|[ \t]{80,}\S/.exec(t.text);
-        if (m) out.push({ location: t.location, evidence: evidenceOf(t.text.replace(/\s+/g, " "), 0, 60) });
+        // Runs of whitespace, each matched once (a pattern like [ \t]{80,}\S would retry from every
+        // position of a long run and take quadratic time).
+        for (const run of t.text.matchAll(/\s+/g)) {
+          const end = run.index + run[0].length;
+          if (end >= t.text.length) break;
+          const lines = run[0].split("\n").length - 1;
+          if (lines >= 8 || /[ \t]{80}/.test(run[0])) {
+            out.push({ location: t.location, evidence: evidenceOf(t.text.replace(/\s+/g, " "), 0, 60) });
+            break;
+          }
+        }
       }
       return out;
     },
