@@ -9,6 +9,7 @@ import { runColdStart } from "./cold-start.js";
 import { type LoadSettings, runHttpThroughput } from "./http-throughput.js";
 import { cleanup, log, ROOT } from "./processes.js";
 import { runRetrieval } from "./retrieval.js";
+import { runToolReviewEvaluation } from "./tool-review.js";
 
 const args = process.argv.slice(2);
 const unknown = args.filter((arg) => arg !== "--quick" && arg !== "--only-retrieval");
@@ -45,6 +46,7 @@ async function main(): Promise<void> {
   const loadAtStart = os.loadavg().map((n) => Number(n.toFixed(2)));
   log(`${quick ? "quick" : "full"} run on ${cpus.length} CPUs, load average ${loadAtStart.join(" ")}`);
   const benchmarks = [
+    ...(onlyRetrieval ? [] : runToolReviewEvaluation(quick ? 5 : 50)),
     ...(onlyRetrieval ? [] : await runColdStart(startRuns)),
     ...(onlyRetrieval ? [] : await runHttpThroughput(load)),
     ...(await runRetrieval(quick)),

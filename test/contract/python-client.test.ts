@@ -307,3 +307,229 @@ for (const target of databaseTargets) {
     },
   );
 }
+
+// §4.2 tool review and MCP models, from the contract.
+const FindingSeverity = z.enum(["low", "medium", "high", "critical"]);
+const FindingCategory = z.enum([
+  "schema_injection",
+  "privilege_escalation",
+  "data_exposure",
+  "malicious_code",
+  "resource_abuse",
+]);
+const ReviewStatus = z.enum([
+  "submitted",
+  "pending_analysis",
+  "analyzing",
+  "pending_review",
+  "under_review",
+  "approved",
+  "rejected",
+  "signed",
+]);
+const SecurityFinding = z.object({
+  finding_id: z.string(),
+  severity: FindingSeverity,
+  category: FindingCategory,
+  title: z.string(),
+  description: z.string(),
+  confidence: z.number().min(0).max(1),
+  recommendation: z.string().nullish(),
+});
+const ToolOut = z.object({
+  name: z.string(),
+  description: z.string(),
+  schema: z.object({
+    type: z.string().optional(),
+    properties: z.record(z.string(), z.unknown()),
+    required: z.array(z.string()).optional(),
+  }),
+  provider: z.object({ name: z.string(), public_key_url: z.string().nullish() }),
+});
+const ReviewSession = z.object({
+  review_id: z.string(),
+  tool: ToolOut,
+  status: ReviewStatus,
+  state: z.object({
+    type: z.string(),
+    analysis_id: z.string().nullish(),
+    analysis_completed_at: datetime.nullish(),
+    critical_findings: z.array(SecurityFinding).optional(),
+    human_reviewer_id: z.string().nullish(),
+    review_started_at: datetime.nullish(),
+  }),
+  submitted_by: z.string(),
+  submitted_at: datetime,
+  estimated_completion: datetime.nullish(),
+  priority: z.string().optional(),
+});
+const AnalysisResults = z.object({
+  analysis_id: z.string(),
+  risk_score: int.min(0).max(100),
+  findings: z.array(SecurityFinding),
+  recommendations: z.array(z.string()).optional(),
+  completed_at: datetime,
+});
+const McpConnectionInfo = z.object({
+  server_name: z.string(),
+  status: z.enum(["connected", "disconnected", "connecting", "error"]),
+  pid: int.nullish(),
+  connected_at: datetime.nullish(),
+  last_error: z.string().nullish(),
+  tools_count: int.optional(),
+  resources_count: int.optional(),
+});
+const McpToolInfo = z.object({
+  name: z.string(),
+  description: z.string(),
+  server_name: z.string(),
+  schema: z.record(z.string(), z.unknown()),
+  verified: z.boolean().optional(),
+  verification_hash: z.string().nullish(),
+});
+
+for (const target of databaseTargets) {
+  describe.skipIf(!target.available)(`the v1 tool review and MCP contract, on ${target.name}`, () => {
+    const server = useTestRuntime(target);
+    const parse = (text: string) => JSON.parse(text) as unknown;
+
+    it("submit_tool_for_review, get, list, analysis, decision, sign and get_signed_tool", async () => {
+      const tool = {
+        name: "calculator",
+        description: "Adds two numbers",
+        tool_schema: {
+          type: "object",
+          properties: { a: { type: "number" }, b: { type: "number" } },
+          required: ["a", "b"],
+        },
+        provider: { name: "math-co", public_key_url: null },
+      };
+      const submitted = await pythonCall(server.api, "POST", "/tool-review/sessions", {
+        tool,
+        submitted_by: "py",
+        priority: "normal",
+      });
+      expect(submitted.status).toBe(200);
+      const response = z
+        .object({ review_id: z.string(), status: ReviewStatus, submitted_at: datetime })
+        .parse(parse(submitted.text));
+      let session = ReviewSession.parse(
+        parse((await pythonCall(server.api, "GET", `/tool-review/sessions/${response.review_id}`)).text),
+      );
+      for (let i = 0; i < 200 && session.status !== "pending_review"; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 25));
+        session = ReviewSession.parse(
+          parse((await pythonCall(server.api, "GET", `/tool-review/sessions/${response.review_id}`)).text),
+        );
+      }
+      expect(session.status).toBe("pending_review");
+      expect(session.tool.schema.properties).toEqual(tool.tool_schema.properties);
+      const list = z
+        .object({ sessions: z.array(ReviewSession), pagination: z.record(z.string(), z.unknown()) })
+        .parse(
+          parse(
+            (
+              await pythonCall(
+                server.api,
+                "GET",
+                "/tool-review/sessions?page=1&limit=20&status=pending_review&author=py",
+              )
+            ).text,
+          ),
+        );
+      expect(list.sessions.map((s) => s.review_id)).toContain(response.review_id);
+      AnalysisResults.parse(
+        parse(
+          (await pythonCall(server.api, "GET", `/tool-review/analysis/${session.state.analysis_id}`)).text,
+        ),
+      );
+      const decision = await pythonCall(
+        server.api,
+        "POST",
+        `/tool-review/sessions/${response.review_id}/decisions`,
+        {
+          decision: "approve",
+          comments: null,
+          reviewer_id: "py-reviewer",
+        },
+      );
+      expect(decision.status).toBe(200);
+      expect(parse(decision.text)).toMatchObject({ status: "approved" });
+      const signing = z
+        .object({
+          signature: z.string(),
+          signed_at: datetime,
+          signer_id: z.string(),
+          signature_algorithm: z.string(),
+        })
+        .parse(
+          parse(
+            (
+              await pythonCall(server.api, "POST", "/tool-review/sign", {
+                review_id: response.review_id,
+                signing_key_id: "default",
+              })
+            ).text,
+          ),
+        );
+      const signed = z
+        .object({
+          tool: ToolOut,
+          signature: z.string(),
+          signed_at: datetime,
+          signer_id: z.string(),
+          signature_algorithm: z.string(),
+          review_id: z.string(),
+        })
+        .parse(
+          parse((await pythonCall(server.api, "GET", `/tool-review/signed/${response.review_id}`)).text),
+        );
+      expect(signed.signature).toBe(signing.signature);
+      expect(JSON.stringify(signed)).not.toContain("tool_schema");
+      expect((await pythonCall(server.api, "GET", "/tool-review/signed/unknown-review")).status).toBe(404);
+    });
+
+    it("add, list, get, connect, disconnect and the bare arrays of tools and resources", async () => {
+      const added = await pythonCall(server.api, "POST", "/mcp/servers", {
+        name: "py-memory",
+        command: [process.execPath, "-e", "setInterval(() => {}, 1000)"],
+        env: {},
+        cwd: null,
+        timeout_seconds: 2,
+      });
+      expect(added.status).toBe(200);
+      expect(parse(added.text)).toEqual({ server_name: "py-memory", status: "disconnected" });
+      expect(
+        (
+          await pythonCall(server.api, "POST", "/mcp/servers", {
+            name: "py-memory",
+            command: ["x"],
+            env: {},
+            cwd: null,
+            timeout_seconds: 30,
+          })
+        ).status,
+      ).toBe(409);
+      const servers = z
+        .array(McpConnectionInfo)
+        .parse(parse((await pythonCall(server.api, "GET", "/mcp/servers")).text));
+      expect(servers.map((s) => s.server_name)).toContain("py-memory");
+      McpConnectionInfo.parse(parse((await pythonCall(server.api, "GET", "/mcp/servers/py-memory")).text));
+      // Bodyless POSTs; a process that never answers the handshake ends in error within its timeout.
+      const connect = await pythonCall(server.api, "POST", "/mcp/servers/py-memory/connect");
+      expect(connect.status).toBe(200);
+      expect(["connecting", "connected", "error"]).toContain(
+        (parse(connect.text) as { status: string }).status,
+      );
+      const disconnect = await pythonCall(server.api, "POST", "/mcp/servers/py-memory/disconnect");
+      expect(parse(disconnect.text)).toEqual({ server_name: "py-memory", status: "disconnected" });
+      expect(
+        z.array(McpToolInfo).parse(parse((await pythonCall(server.api, "GET", "/mcp/tools")).text)),
+      ).toEqual([]);
+      expect(parse((await pythonCall(server.api, "GET", "/mcp/resources?server=py-memory")).text)).toEqual(
+        [],
+      );
+      expect((await pythonCall(server.api, "GET", "/mcp/servers/nobody")).status).toBe(404);
+    });
+  });
+}

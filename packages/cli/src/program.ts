@@ -6,7 +6,9 @@ import { registerAuthCommands } from "./commands/auth.js";
 import { registerDslCommands } from "./commands/dsl.js";
 import { registerKeyCommands } from "./commands/keys.js";
 import { registerKnowledgeCommands } from "./commands/knowledge.js";
+import { registerMcpCommands } from "./commands/mcp.js";
 import { registerMemoryCommands } from "./commands/memory.js";
+import { registerReviewCommands } from "./commands/review.js";
 import { registerRoleCommands } from "./commands/roles.js";
 import { registerSecretCommands } from "./commands/secrets.js";
 import { registerTenantCommands } from "./commands/tenants.js";
@@ -58,6 +60,8 @@ Every command takes --json. Exit codes: 0 ok, 1 failure, 2 usage, 3 runtime unre
   registerMemoryCommands(program);
   registerKnowledgeCommands(program);
   registerVectorCommands(program);
+  registerMcpCommands(program);
+  registerReviewCommands(program);
   return program;
 }
 

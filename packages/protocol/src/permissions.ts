@@ -41,6 +41,14 @@ export const Permission = z.enum([
   "vectors:read",
   "vectors:write",
   "vectors:delete",
+  "mcp:read",
+  "mcp:write",
+  "mcp:delete",
+  "mcp:execute",
+  "tools:read",
+  "tools:write",
+  // Deciding on and signing tools: no coarse action, so only admin or the grant itself holds it.
+  "tools:review",
 ]);
 export type Permission = z.infer<typeof Permission>;
 

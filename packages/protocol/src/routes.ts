@@ -26,10 +26,12 @@ import {
 } from "./keys.js";
 import { knowledgeRoutes } from "./knowledge-routes.js";
 import { AgentIdList } from "./lists.js";
+import { mcpRoutes } from "./mcp-routes.js";
 import { memoryRoutes } from "./memory-routes.js";
 import { route } from "./route.js";
 import { secretRoutes } from "./secret-routes.js";
 import { ConfigReloadResponse, HealthResponse, ReadinessResponse, SystemMetrics } from "./system.js";
+import { toolReviewRoutes } from "./tool-review-routes.js";
 import { vectorRoutes } from "./vector-routes.js";
 
 export const routes = {
@@ -233,6 +235,8 @@ export const routes = {
   ...memoryRoutes,
   ...knowledgeRoutes,
   ...vectorRoutes,
+  ...mcpRoutes,
+  ...toolReviewRoutes,
 } as const;
 
 export type Routes = typeof routes;

@@ -19,6 +19,8 @@ import type { SharedSecretJwtVerifier } from "./identity/shared-secret-jwt.js";
 import { MemoryRateLimiter } from "./limits/memory-rate-limiter.js";
 import type { RateLimiter } from "./limits/rate-limiter.js";
 import { RateLimits } from "./limits/rate-limits.js";
+import type { McpService } from "./mcp/mcp-service.js";
+import { openMcp } from "./mcp/open-mcp.js";
 import { CpuSampler } from "./metrics/cpu-sampler.js";
 import { PrometheusMetrics } from "./observability/prometheus.js";
 import { openTracing, type Tracing } from "./observability/tracing.js";
@@ -29,6 +31,7 @@ import { AppError } from "./server/app-error.js";
 import { createLogger } from "./server/logging.js";
 import { openStore, type Store } from "./store/database.js";
 import { migrateToLatest } from "./store/migrate.js";
+import type { ToolProvider } from "./tools/tool-provider.js";
 import { openRetrieval } from "./vectors/retrieval-services.js";
 import { RUNTIME_VERSION } from "./version.js";
 
@@ -44,6 +47,10 @@ export interface Runtime {
   readonly app: FastifyInstance;
   /** Resolves `secret://` and `vault://` references at the moment of use, audited. */
   readonly secrets: SecretResolver;
+  /** MCP servers of every tenant; calls through it pass the review gate. */
+  readonly mcp: McpService;
+  /** MCP tools for agent runs (the gate is enforced in callTool). */
+  readonly mcpTools: ToolProvider;
   /** The runtime's structured logger (pino); its level follows reloads. */
   readonly log: Logger;
   config(): Config;
@@ -97,6 +104,7 @@ export async function startRuntime(initial: Config, options: StartOptions = {}):
   let limiter: RateLimiter | undefined;
   let tracing: Tracing | undefined;
   let retrieval: Awaited<ReturnType<typeof openRetrieval>> | undefined;
+  let mcpOpened: { close(): Promise<void> } | undefined;
   const cpu = new CpuSampler();
   try {
     limiter = await openRateLimiter(config.redisUrl, log);
@@ -130,6 +138,8 @@ export async function startRuntime(initial: Config, options: StartOptions = {}):
     const secrets = await openSecrets(store, () => config, log, audit);
     const identity = await openIdentity(store, audit, () => config, secrets.sealer("identity"));
     retrieval = await openRetrieval(store, config);
+    const mcp = openMcp(store, () => config, log, audit, secrets);
+    mcpOpened = mcp;
 
     const reload = async (): Promise<ConfigReloadResponse> => {
       if (!options.loadConfig) return { reloaded: false, applied: [], requires_restart: [] };
@@ -172,6 +182,8 @@ export async function startRuntime(initial: Config, options: StartOptions = {}):
       audit,
       secrets: secrets.service,
       dsl: new DslService(agents),
+      mcp: mcp.service,
+      toolReview: mcp.toolReview,
       limits,
       tracing,
       prometheus: metrics && {
@@ -193,6 +205,7 @@ export async function startRuntime(initial: Config, options: StartOptions = {}):
             agents: (scope) => agentRepository.countByState(scope),
             secrets: (scope) => secrets.service.countByTenant(scope),
             vectorItems: (scope) => vectorStore.countAll(scope.tenantId),
+            mcpConnections: async (scope) => mcp.service.connectedServers(scope.tenantId).length,
           },
         },
         reloadConfig: reload,
@@ -211,6 +224,8 @@ export async function startRuntime(initial: Config, options: StartOptions = {}):
       firstAdminKey,
       store,
       secrets: secrets.resolver,
+      mcp: mcp.service,
+      mcpTools: mcp.toolProvider,
       app: server,
       log,
       config: () => config,
@@ -219,6 +234,7 @@ export async function startRuntime(initial: Config, options: StartOptions = {}):
         closing ??= (async () => {
           cpu.stop();
           await server.close();
+          await mcp.close();
           await limits.close();
           // After the server: the last requests' spans are in the batch it exports.
           await tracing
@@ -234,6 +250,7 @@ export async function startRuntime(initial: Config, options: StartOptions = {}):
     };
   } catch (error) {
     cpu.stop();
+    await mcpOpened?.close().catch(() => {});
     await app?.close().catch(() => {});
     await limiter?.close().catch(() => {});
     await tracing?.shutdown().catch(() => {});

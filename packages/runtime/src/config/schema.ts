@@ -194,6 +194,14 @@ export const ConfigSchema = z.strictObject({
     .string()
     .min(1, "must not be empty")
     .default("/var/run/secrets/kubernetes.io/serviceaccount/token"),
+  mcpReconnectMaxAttempts: integer(0, 100).default(5),
+  mcpReconnectBaseDelayMs: integer(10, 60_000).default(1000),
+  toolReviewAutoApproveBelow: integer(0, 101)
+    .default(0)
+    .describe("Tools whose risk score is below this are approved without a human; 0 = never"),
+  toolReviewAutoRejectAbove: integer(0, 100)
+    .default(100)
+    .describe("Tools whose risk score is above this are rejected without a human; 100 = never"),
 });
 export type Config = z.infer<typeof ConfigSchema>;
 
@@ -225,6 +233,10 @@ export const RELOADABLE_KEYS: ReadonlySet<ConfigKey> = new Set([
   "metricsScrapeToken",
   "secretsKeepVersions",
   "secretsRotationGraceSeconds",
+  "mcpReconnectMaxAttempts",
+  "mcpReconnectBaseDelayMs",
+  "toolReviewAutoApproveBelow",
+  "toolReviewAutoRejectAbove",
 ]);
 
 /** Keys whose values never appear in logs, errors or the effective-config printout. */

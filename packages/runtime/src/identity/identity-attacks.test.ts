@@ -21,18 +21,7 @@ const fields = (body: unknown) =>
     (i) => i.field,
   );
 
-interface TenantAResources {
-  agent: string;
-  key: string;
-  user: string;
-  role: string;
-  secret: string;
-  memory: string;
-  knowledge: string;
-  collection: string;
-}
-
-/** Tenant A's resources, as tenant B would name them; a valid body where the route takes one. */
+/** One attack: tenant A's resource as tenant B names it, with a valid body where the route takes one. */
 interface CrossTenantCase {
   params: Record<string, string>;
   body?: unknown;
@@ -43,7 +32,22 @@ interface CrossTenantCase {
   status: 404 | 403 | 200;
 }
 
-function crossTenantCases(a: TenantAResources) {
+/** Tenant A's resources, which tenant B tries to reach. */
+interface TenantResources {
+  agent: string;
+  key: string;
+  user: string;
+  role: string;
+  secret: string;
+  mcpServer: string;
+  review: string;
+  analysis: string;
+  memory: string;
+  knowledge: string;
+  collection: string;
+}
+
+function crossTenantCases(a: TenantResources) {
   const cases: Record<string, CrossTenantCase> = {
     getAgentStatus: { params: { agent_id: a.agent }, status: 404 },
     getAgentMetrics: { params: { agent_id: a.agent }, status: 404 },
@@ -87,6 +91,24 @@ function crossTenantCases(a: TenantAResources) {
     },
     getTenant: { params: { tenant_id: "default" }, status: 403 },
     updateTenant: { params: { tenant_id: "default" }, body: { name: "taken over" }, status: 403 },
+    getMcpServer: { params: { server_name: a.mcpServer }, status: 404 },
+    connectMcpServer: { params: { server_name: a.mcpServer }, status: 404 },
+    disconnectMcpServer: { params: { server_name: a.mcpServer }, status: 404 },
+    deleteMcpServer: { params: { server_name: a.mcpServer }, status: 404 },
+    callMcpTool: {
+      params: { server_name: a.mcpServer, tool_name: "read_graph" },
+      body: { arguments: {} },
+      status: 404,
+    },
+    getReviewSession: { params: { review_id: a.review }, status: 404 },
+    getAnalysisResults: { params: { analysis_id: a.analysis }, status: 404 },
+    submitReviewDecision: {
+      params: { review_id: a.review },
+      body: { decision: "approve", comments: null, reviewer_id: "b" },
+      status: 404,
+    },
+    getSignedTool: { params: { review_id: a.review }, status: 404 },
+    revokeToolSignature: { params: { review_id: a.review }, status: 404 },
   };
   return cases;
 }
@@ -94,7 +116,7 @@ function crossTenantCases(a: TenantAResources) {
 for (const target of databaseTargets) {
   describe.skipIf(!target.available)(`identity attacks on ${target.name}`, () => {
     const server = useTestRuntime(target, { rateLimitAuthPerMinute: 0 });
-    let tenantA: TenantAResources;
+    let tenantA: TenantResources;
     let tenantBAdmin: string;
 
     beforeAll(async () => {
@@ -130,6 +152,38 @@ for (const target of databaseTargets) {
         body: { name: "a-collection", vector_size: 3 },
       });
       expect(collection.status, collection.text).toBeLessThan(300);
+      const mcp = await server.call("POST", "/mcp/servers", { body: { name: "a-mcp", command: ["node"] } });
+      expect(mcp.status, mcp.text).toBe(200);
+      const review = await server.call("POST", "/tool-review/sessions", {
+        body: {
+          tool: {
+            name: "a_tool",
+            description: "Tenant A's tool.",
+            tool_schema: { type: "object", properties: {} },
+            provider: { name: "a", public_key_url: null },
+          },
+          submitted_by: "a",
+          priority: "normal",
+        },
+      });
+      const reviewId = (review.body as { review_id: string }).review_id;
+      let analysisId: string | undefined;
+      for (let i = 0; i < 200 && !analysisId; i++) {
+        const session = await server.call("GET", `/tool-review/sessions/${reviewId}`);
+        analysisId = (session.body as { state: { analysis_id?: string } }).state.analysis_id;
+        if (!analysisId) await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+      // Approved and signed, so the signed-tool routes have something to protect.
+      await server.call("POST", `/tool-review/sessions/${reviewId}/decisions`, {
+        body: { decision: "approve", comments: null, reviewer_id: "a" },
+      });
+      expect(
+        (
+          await server.call("POST", "/tool-review/sign", {
+            body: { review_id: reviewId, signing_key_id: "default" },
+          })
+        ).status,
+      ).toBe(200);
       tenantA = {
         memory: (memory.body as { memory: { id: string } }).memory.id,
         knowledge: "a-knowledge",
@@ -139,6 +193,9 @@ for (const target of databaseTargets) {
         user: user.id,
         role: "a-role",
         secret: "a-secret",
+        mcpServer: "a-mcp",
+        review: reviewId,
+        analysis: analysisId as string,
       };
       const tenant = await server.call("POST", "/tenants", {
         body: { id: "tenant-b", name: "Tenant B", admin: { username: "b-admin", password: PASSWORD } },
@@ -167,6 +224,9 @@ for (const target of databaseTargets) {
       expect(
         ((await server.call("GET", `/keys/${tenantA.key}`)).body as { revoked_at: unknown }).revoked_at,
       ).toBeNull();
+      expect((await server.call("GET", `/mcp/servers/${tenantA.mcpServer}`)).status).toBe(200);
+      const signed = await server.call("GET", `/tool-review/signed/${tenantA.review}`);
+      expect((signed.body as { revoked_at: unknown }).revoked_at).toBeNull();
       await login(server, "a-user");
       const remembered = await server.call(
         "GET",

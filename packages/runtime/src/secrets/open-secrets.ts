@@ -18,6 +18,8 @@ export interface Secrets {
   resolver: SecretResolver;
   /** Encryption at rest for other domains, each under a master-key subkey of its own. */
   sealer(purpose: string): Sealer;
+  /** The master key's encryption subkey, for other stores that seal with it (tool signing keys). */
+  encryptionKey: Buffer;
 }
 
 export const DEFAULT_MASTER_KEY_FILE = "master.key";
@@ -57,5 +59,6 @@ export async function openSecrets(
     service,
     resolver: new SecretResolver(service, backends),
     sealer: (purpose) => new Sealer(key, purpose),
+    encryptionKey: key.encryptionKey,
   };
 }

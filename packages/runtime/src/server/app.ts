@@ -14,6 +14,8 @@ import { type IdentityServices, registerIdentityRoutes } from "../identity/ident
 import { registerKnowledgeRoutes } from "../knowledge/knowledge-routes.js";
 import type { KnowledgeService } from "../knowledge/knowledge-service.js";
 import type { RateLimits } from "../limits/rate-limits.js";
+import { registerMcpRoutes } from "../mcp/mcp-routes.js";
+import type { McpService } from "../mcp/mcp-service.js";
 import type { MemoryConsolidation } from "../memory/memory-consolidation.js";
 import { registerMemoryRoutes } from "../memory/memory-routes.js";
 import type { MemoryService } from "../memory/memory-service.js";
@@ -23,6 +25,10 @@ import type { Tracing } from "../observability/tracing.js";
 import { registerSecretRoutes } from "../secrets/secret-routes.js";
 import type { SecretService } from "../secrets/secret-service.js";
 import { registerSystemRoutes, type SystemRouteDependencies } from "../system/system-routes.js";
+import { registerToolReviewRoutes } from "../tool-review/review-routes.js";
+import type { ToolReviewService } from "../tool-review/review-service.js";
+import type { SignatureVerifier } from "../tool-review/signature-verifier.js";
+import type { SigningKeys } from "../tool-review/signing-keys.js";
 import type { CollectionService } from "../vectors/collection-service.js";
 import { registerVectorRoutes } from "../vectors/vector-routes.js";
 import { registerCors } from "./cors.js";
@@ -54,6 +60,13 @@ export interface AppDependencies {
   memory: { service: MemoryService; consolidation: MemoryConsolidation };
   knowledge: KnowledgeService;
   collections: CollectionService;
+  mcp: McpService;
+  toolReview: {
+    service: ToolReviewService;
+    keys: SigningKeys;
+    verifier: SignatureVerifier;
+    signerId: () => string;
+  };
 }
 
 /** Accepts an empty body with a JSON content type as "no body", as bodyless POSTs from some clients are. */
@@ -116,5 +129,13 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   registerMemoryRoutes(context, deps.memory.service, deps.memory.consolidation);
   registerKnowledgeRoutes(context, deps.knowledge);
   registerVectorRoutes(context, deps.collections);
+  registerMcpRoutes(context, deps.mcp);
+  registerToolReviewRoutes(
+    context,
+    deps.toolReview.service,
+    deps.toolReview.keys,
+    deps.toolReview.verifier,
+    deps.toolReview.signerId,
+  );
   return app;
 }

@@ -26,6 +26,11 @@ export interface Database {
   vector_points: VectorPointTable;
   vector_spaces: VectorSpaceTable;
   vector_entries: VectorEntryTable;
+  mcp_servers: McpServerTable;
+  tool_reviews: ToolReviewTable;
+  tool_analyses: ToolAnalysisTable;
+  tool_signing_keys: ToolSigningKeyTable;
+  tool_key_pins: ToolKeyPinTable;
 }
 
 export interface UserTable {
@@ -291,4 +296,73 @@ export interface VectorEntryTable {
   key: string;
   /** Float32 little-endian, base64. */
   vector: string;
+}
+
+/** A registered MCP server; `config` is JSON (secret references unresolved). */
+export interface McpServerTable {
+  tenant_id: string;
+  name: string;
+  config: string;
+  created_by: string;
+  created_at: string;
+}
+
+/** One review of one tool definition. JSON columns: tool_schema, provider. */
+export interface ToolReviewTable {
+  tenant_id: string;
+  id: string;
+  tool_name: string;
+  description: string;
+  tool_schema: string;
+  provider: string;
+  definition_hash: string;
+  mcp_server: string | null;
+  status: string;
+  priority: string;
+  submitted_by: string;
+  submitted_at: string;
+  analysis_id: string | null;
+  analysis_completed_at: string | null;
+  risk_score: number | null;
+  review_started_at: string | null;
+  human_reviewer_id: string | null;
+  decided_by: string | null;
+  decision_comments: string | null;
+  decided_at: string | null;
+  signature: string | null;
+  signed_at: string | null;
+  key_id: string | null;
+  signer_id: string | null;
+  revoked_at: string | null;
+  updated_at: string;
+}
+
+export interface ToolAnalysisTable {
+  tenant_id: string;
+  id: string;
+  review_id: string;
+  risk_score: number;
+  findings: string;
+  recommendations: string;
+  analyzer: string;
+  duration_ms: number;
+  completed_at: string;
+}
+
+export interface ToolSigningKeyTable {
+  id: string;
+  public_key_pem: string;
+  private_key_sealed: string;
+  created_at: string;
+  revoked_at: string | null;
+}
+
+/** The SchemaPin key a tenant pinned for a signer on first use. */
+export interface ToolKeyPinTable {
+  tenant_id: string;
+  signer: string;
+  key_id: string;
+  public_key_pem: string;
+  pinned_at: string;
+  pinned_by: string;
 }
