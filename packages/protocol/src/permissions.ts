@@ -32,6 +32,13 @@ export const Permission = z.enum([
   "secrets:delete",
   "secrets:admin",
   "dsl:write",
+  "agents:execute",
+  "runs:read",
+  "approvals:read",
+  "approvals:decide",
+  "policies:read",
+  "policies:write",
+  "policies:delete",
 ]);
 export type Permission = z.infer<typeof Permission>;
 

@@ -25,7 +25,9 @@ import {
   ApiKeyRevokedResponse,
 } from "./keys.js";
 import { AgentIdList } from "./lists.js";
+import { policyRoutes } from "./policy-routes.js";
 import { route } from "./route.js";
+import { runRoutes } from "./run-routes.js";
 import { secretRoutes } from "./secret-routes.js";
 import { ConfigReloadResponse, HealthResponse, ReadinessResponse, SystemMetrics } from "./system.js";
 
@@ -227,6 +229,8 @@ export const routes = {
   ...identityRoutes,
   ...secretRoutes,
   ...dslRoutes,
+  ...runRoutes,
+  ...policyRoutes,
 } as const;
 
 export type Routes = typeof routes;

@@ -20,6 +20,13 @@ import { MemoryRateLimiter } from "./limits/memory-rate-limiter.js";
 import type { RateLimiter } from "./limits/rate-limiter.js";
 import { RateLimits } from "./limits/rate-limits.js";
 import { CpuSampler } from "./metrics/cpu-sampler.js";
+import { PolicyRepository } from "./policies/policy-repository.js";
+import { PolicyService } from "./policies/policy-service.js";
+import { ModelProviders } from "./runs/model-providers.js";
+import { RunEvents } from "./runs/run-events.js";
+import { RunLoop } from "./runs/run-loop.js";
+import { RunRepository } from "./runs/run-repository.js";
+import { RunService } from "./runs/run-service.js";
 import { openSecrets } from "./secrets/open-secrets.js";
 import type { SecretResolver } from "./secrets/secret-resolver.js";
 import { buildApp } from "./server/app.js";
@@ -27,6 +34,9 @@ import { AppError } from "./server/app-error.js";
 import { createLogger } from "./server/logging.js";
 import { openStore, type Store } from "./store/database.js";
 import { migrateToLatest } from "./store/migrate.js";
+import { BuiltinTools } from "./tools/builtin-tools.js";
+import { ToolCatalog } from "./tools/tool-catalog.js";
+import type { ToolProvider } from "./tools/tool-provider.js";
 import { RUNTIME_VERSION } from "./version.js";
 
 export interface Runtime {
@@ -55,6 +65,8 @@ export interface StartOptions {
   loadConfig?: () => Config;
   /** Where log lines go; stdout unless given. */
   logStream?: NodeJS.WritableStream;
+  /** Tool providers besides the built-in ones (MCP servers, embedders' own tools). */
+  toolProviders?: readonly ToolProvider[];
 }
 
 /** In memory on one node; in Redis when configured, so several nodes share each budget. */
@@ -109,6 +121,22 @@ export async function startRuntime(initial: Config, options: StartOptions = {}):
     const agentRepository = new AgentRepository(store.db, store.changeVersion);
     const agents = new AgentService(agentRepository);
     const secrets = await openSecrets(store, () => config, log, audit);
+    const runEvents = new RunEvents();
+    const runRepository = new RunRepository(store.db);
+    const policies = new PolicyService(new PolicyRepository(store.db));
+    const runLoop = new RunLoop({
+      runs: runRepository,
+      agents: agentRepository,
+      models: new ModelProviders(() => config, secrets.resolver),
+      tools: new ToolCatalog([new BuiltinTools(), ...(options.toolProviders ?? [])]),
+      policies,
+      events: runEvents,
+      config: () => config,
+      log,
+    });
+    const interrupted = await runRepository.failInterrupted(new Date().toISOString());
+    if (interrupted > 0) log.warn({ runs: interrupted }, "runs interrupted by the last stop marked failed");
+    const runs = new RunService(runRepository, agentRepository, runLoop, runEvents, audit, () => config);
 
     const reload = async (): Promise<ConfigReloadResponse> => {
       if (!options.loadConfig) return { reloaded: false, applied: [], requires_restart: [] };
@@ -150,6 +178,8 @@ export async function startRuntime(initial: Config, options: StartOptions = {}):
       audit,
       secrets: secrets.service,
       dsl: new DslService(agents),
+      runs,
+      policies,
       limits,
       system: {
         version: RUNTIME_VERSION,
@@ -187,6 +217,7 @@ export async function startRuntime(initial: Config, options: StartOptions = {}):
       close: () => {
         closing ??= (async () => {
           cpu.stop();
+          await runLoop.shutdown();
           await server.close();
           await limits.close();
           await store.close();

@@ -12,6 +12,10 @@ import type { ApiKeyService } from "../identity/api-key-service.js";
 import type { Authenticator } from "../identity/authenticator.js";
 import { type IdentityServices, registerIdentityRoutes } from "../identity/identity-routes.js";
 import type { RateLimits } from "../limits/rate-limits.js";
+import { registerPolicyRoutes } from "../policies/policy-routes.js";
+import type { PolicyService } from "../policies/policy-service.js";
+import { registerRunRoutes } from "../runs/run-routes.js";
+import type { RunService } from "../runs/run-service.js";
 import { registerSecretRoutes } from "../secrets/secret-routes.js";
 import type { SecretService } from "../secrets/secret-service.js";
 import { registerSystemRoutes, type SystemRouteDependencies } from "../system/system-routes.js";
@@ -34,6 +38,8 @@ export interface AppDependencies {
   audit: AuditTrail;
   secrets: SecretService;
   dsl: DslService;
+  runs: RunService;
+  policies: PolicyService;
   limits: RateLimits;
   system: SystemRouteDependencies;
 }
@@ -84,5 +90,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   registerIdentityRoutes(context, deps.identity);
   registerSecretRoutes(context, deps.secrets);
   registerDslRoutes(context, deps.dsl);
+  registerRunRoutes(context, deps.runs);
+  registerPolicyRoutes(context, deps.policies);
   return app;
 }

@@ -5,6 +5,7 @@ import * as apiKeyScopes from "./migrations/0002_api_key_scopes.js";
 import * as auditLog from "./migrations/0003_audit_log.js";
 import * as usersAndSessions from "./migrations/0004_users_and_sessions.js";
 import * as secrets from "./migrations/0005_secrets.js";
+import * as runs from "./migrations/0007_runs.js";
 import type { Database } from "./schema.js";
 
 /** Migrations in order. Names are permanent: never rename or edit one that has shipped. */
@@ -14,6 +15,7 @@ const migrations: Record<string, Migration> = {
   "0003_audit_log": auditLog,
   "0004_users_and_sessions": usersAndSessions,
   "0005_secrets": secrets,
+  "0007_runs": runs,
 };
 
 /** Every migration, in the order they apply. */

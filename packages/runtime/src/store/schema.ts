@@ -19,6 +19,9 @@ export interface Database {
   sessions: SessionTable;
   refresh_tokens: RefreshTokenTable;
   signing_keys: SigningKeyTable;
+  runs: RunTable;
+  run_steps: RunStepTable;
+  policies: PolicyTable;
 }
 
 export interface UserTable {
@@ -198,4 +201,52 @@ export interface SecretKeyCheckTable {
   salt: string;
   check_value: string;
   created_at: string;
+}
+
+/** A run of an agent. JSON columns: limits, state (the loop's conversation and queue), pending_approval. */
+export interface RunTable {
+  tenant_id: string;
+  id: string;
+  agent_id: string;
+  status: string;
+  model: string;
+  input: string;
+  output: string | null;
+  error: string | null;
+  steps_count: Generated<number>;
+  input_tokens: Generated<number>;
+  output_tokens: Generated<number>;
+  limits: string;
+  state: string;
+  pending_approval: string | null;
+  created_by: string;
+  created_at: string;
+  updated_at: string;
+  deadline_at: string;
+  finished_at: string | null;
+}
+
+export interface RunStepTable {
+  tenant_id: string;
+  run_id: string;
+  seq: number;
+  kind: string;
+  at: string;
+  duration_ms: number;
+  /** JSON. */
+  data: string;
+}
+
+export interface PolicyTable {
+  tenant_id: string;
+  id: string;
+  name: string;
+  description: string | null;
+  agent_id: string | null;
+  policy: string;
+  effect: string;
+  requires_approval: number;
+  enabled: number;
+  created_at: string;
+  updated_at: string;
 }
