@@ -35,6 +35,9 @@ export interface RunLoopDependencies {
 
 type StopReason = "cancelled" | "timed_out" | "shutdown";
 
+// The AI SDK prints provider warnings to the console by default; the loop records them on the step.
+globalThis.AI_SDK_LOG_WARNINGS = false;
+
 /** Ends the loop with a final status; thrown from deep inside and caught once in drive(). */
 class RunEnd extends Error {
   constructor(
@@ -360,6 +363,7 @@ export class RunLoop {
     let usage = { input: 0, output: 0 };
     let finishReason = "unknown";
     let failure: unknown;
+    const warnings: string[] = [];
     const stream = streamText({
       model: resolved.model,
       ...(agent.system_prompt ? { system: agent.system_prompt } : {}),
@@ -374,6 +378,9 @@ export class RunLoop {
     });
     for await (const part of stream.fullStream) {
       if (part.type === "text-delta") text += part.text;
+      else if (part.type === "start-step")
+        for (const w of part.warnings)
+          warnings.push("details" in w && w.details ? w.details : JSON.stringify(w));
       else if (part.type === "tool-call")
         calls.push({ toolCallId: part.toolCallId, toolName: part.toolName, input: part.input });
       else if (part.type === "finish-step") {
@@ -402,6 +409,7 @@ export class RunLoop {
       input_tokens: usage.input,
       output_tokens: usage.output,
       finish_reason: finishReason,
+      ...(warnings.length > 0 ? { warnings } : {}),
     });
     return calls.length === 0 ? text : undefined;
   }
