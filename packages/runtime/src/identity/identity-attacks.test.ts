@@ -31,7 +31,17 @@ interface CrossTenantCase {
   status: 404 | 403 | 200;
 }
 
-function crossTenantCases(a: { agent: string; key: string; user: string; role: string; secret: string }) {
+interface TenantA {
+  agent: string;
+  key: string;
+  user: string;
+  role: string;
+  secret: string;
+  run: string;
+  policy: string;
+}
+
+function crossTenantCases(a: TenantA) {
   const cases: Record<string, CrossTenantCase> = {
     getAgentStatus: { params: { agent_id: a.agent }, status: 404 },
     getAgentMetrics: { params: { agent_id: a.agent }, status: 404 },
@@ -61,6 +71,14 @@ function crossTenantCases(a: { agent: string; key: string; user: string; role: s
       body: { version: 1 },
       status: 404,
     },
+    executeAgent: { params: { agent_id: a.agent }, body: { input: "taken over", wait: false }, status: 404 },
+    listAgentRuns: { params: { agent_id: a.agent }, status: 404 },
+    getRun: { params: { run_id: a.run }, status: 404 },
+    cancelRun: { params: { run_id: a.run }, status: 404 },
+    decideApproval: { params: { run_id: a.run }, body: { decision: "approve" }, status: 404 },
+    getPolicy: { params: { policy_id: a.policy }, status: 404 },
+    updatePolicy: { params: { policy_id: a.policy }, body: { enabled: false }, status: 404 },
+    deletePolicy: { params: { policy_id: a.policy }, status: 404 },
     getTenant: { params: { tenant_id: "default" }, status: 403 },
     updateTenant: { params: { tenant_id: "default" }, body: { name: "taken over" }, status: 403 },
   };
@@ -70,7 +88,7 @@ function crossTenantCases(a: { agent: string; key: string; user: string; role: s
 for (const target of databaseTargets) {
   describe.skipIf(!target.available)(`identity attacks on ${target.name}`, () => {
     const server = useTestRuntime(target, { rateLimitAuthPerMinute: 0 });
-    let tenantA: { agent: string; key: string; user: string; role: string; secret: string };
+    let tenantA: TenantA;
     let tenantBAdmin: string;
 
     beforeAll(async () => {
@@ -85,7 +103,18 @@ for (const target of databaseTargets) {
         body: { agent_id: "a-agent", secret_name: "a-secret", secret_value: "tenant a's value" },
       });
       expect(secret.status, secret.text).toBeLessThan(300);
+      const policy = await server.call("POST", "/policies", {
+        body: { name: "a policy", agent_id: "a-agent", policy: "permit(principal, action, resource);" },
+      });
+      expect(policy.status, policy.text).toBe(201);
+      // The model is unreachable here; the run exists all the same (and fails).
+      const run = await server.call("POST", "/agents/a-agent/execute", {
+        body: { input: "hi", wait: false },
+      });
+      expect(run.status, run.text).toBe(200);
       tenantA = {
+        run: (run.body as { id: string }).id,
+        policy: (policy.body as { id: string }).id,
         agent: "a-agent",
         key: (key.body as { id: string }).id,
         user: user.id,
@@ -122,6 +151,9 @@ for (const target of databaseTargets) {
       await login(server, "a-user");
       const value = await server.call("GET", `/secrets/${tenantA.agent}/${tenantA.secret}`);
       expect((value.body as { value: string }).value).toBe("tenant a's value");
+      expect((await server.call("GET", `/runs/${tenantA.run}`)).status).toBe(200);
+      const policy = (await server.call("GET", `/policies/${tenantA.policy}`)).body as { enabled: boolean };
+      expect(policy.enabled).toBe(true);
     });
 
     it("lists only the caller's tenant", async () => {
@@ -134,6 +166,8 @@ for (const target of databaseTargets) {
       expect(roles.roles.map((r) => r.name)).not.toContain("a-role");
       const audit = (await server.call("GET", "/audit", as)).body as { entries: { actor_name: string }[] };
       expect(audit.entries.every((e) => e.actor_name === "b-admin")).toBe(true);
+      expect(((await server.call("GET", "/policies", as)).body as { items: unknown[] }).items).toEqual([]);
+      expect(((await server.call("GET", "/approvals", as)).body as { items: unknown[] }).items).toEqual([]);
       // The same username in another tenant is another user.
       await createUser(server, "a-user", ["viewer"], { as: tenantBAdmin });
     });
