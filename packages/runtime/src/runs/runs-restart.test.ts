@@ -1,0 +1,84 @@
+import type { Run } from "@symbiont/protocol";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { databaseTargets, type FreshDatabase } from "../../../../test/support/databases.js";
+import { type ModelServer, startOpenAiServer } from "../../../../test/support/model-servers.js";
+import { sampleAgent, startTestRuntime, type TestRuntime } from "../../../../test/support/runtime.js";
+import { conversation, RecordingTools } from "../../../../test/support/scripted-agents.js";
+
+for (const target of databaseTargets) {
+  describe.skipIf(!target.available)(`runs across a restart on ${target.name}`, () => {
+    let model: ModelServer;
+    let database: FreshDatabase;
+    let second: TestRuntime | undefined;
+
+    beforeAll(async () => {
+      model = await startOpenAiServer(conversation);
+      database = await target.create();
+    });
+    afterAll(async () => {
+      await second?.close();
+      await database?.dispose();
+      await model?.close();
+    });
+
+    it("keeps a run waiting for approval, fails interrupted ones, and never leaves one running", async () => {
+      const start = (tools: RecordingTools) =>
+        startTestRuntime(database, { ollamaBaseUrl: model.url }, { toolProviders: [tools] });
+      const firstTools = new RecordingTools();
+      const first = await start(firstTools);
+      await first.call("POST", "/agents", { body: sampleAgent("ops", { tools: ["deploy"] }) });
+      await first.call("POST", "/policies", {
+        body: { name: "ask", policy: '@approval("required") permit(principal, action, resource);' },
+      });
+      const waiting = (await first.call("POST", "/agents/ops/execute", { body: { input: "deploy: now" } }))
+        .body as Run;
+      expect(waiting.status).toBe("awaiting_approval");
+      const inFlight = (
+        await first.call("POST", "/agents/ops/execute", { body: { input: "slow: x", wait: false } })
+      ).body as Run;
+      const crashed = (await first.call("POST", "/agents/ops/execute", { body: { input: "hello" } }))
+        .body as Run;
+      // What a kill -9 leaves behind: a run recorded as running that no process drives any more.
+      await first.runtime.store.db
+        .updateTable("runs")
+        .set({ status: "running", finished_at: null })
+        .where("id", "=", crashed.id)
+        .execute();
+      await first.close();
+
+      const tools = new RecordingTools();
+      second = await start(tools);
+      const read = async (id: string) =>
+        (await (second as TestRuntime).call("GET", `/runs/${id}`)).body as Run;
+      expect(await read(inFlight.id)).toMatchObject({
+        status: "failed",
+        error: expect.stringContaining("interrupted"),
+      });
+      expect(await read(crashed.id)).toMatchObject({
+        status: "failed",
+        error: expect.stringContaining("interrupted"),
+      });
+      expect((await read(waiting.id)).status).toBe("awaiting_approval");
+
+      const decided = await second.call("POST", `/runs/${waiting.id}/approval`, {
+        body: { decision: "approve" },
+      });
+      expect(decided.status, decided.text).toBe(200);
+      let done = await read(waiting.id);
+      for (let i = 0; i < 100 && done.status !== "succeeded"; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        done = await read(waiting.id);
+      }
+      expect(done.status, done.error ?? "").toBe("succeeded");
+      expect(done.steps.map((s) => s.kind)).toEqual([
+        "model_call",
+        "gate",
+        "approval",
+        "tool_call",
+        "model_call",
+      ]);
+      expect(firstTools.calls).toEqual([]);
+      expect(tools.calls.map((c) => c.runId)).toEqual([waiting.id]);
+    });
+  });
+}
