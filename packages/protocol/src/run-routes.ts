@@ -3,8 +3,10 @@ import { route } from "./route.js";
 import {
   ApprovalDecisionRequest,
   ApprovalList,
+  EventStreamQuery,
   ExecuteRequest,
   Run,
+  RunEventPayload,
   RunIdParams,
   RunListQuery,
   RunPage,
@@ -79,5 +81,25 @@ export const runRoutes = {
     params: RunIdParams,
     body: ApprovalDecisionRequest,
     response: Run,
+  }),
+};
+
+/**
+ * Routes that answer a stream of server-sent events rather than one JSON body. They are bound by
+ * their own binder (same authentication and permission check), so they stay out of `routes`, whose
+ * every entry answers JSON.
+ */
+export const streamRoutes = {
+  streamEvents: route({
+    id: "streamEvents",
+    method: "GET",
+    path: "/events",
+    summary:
+      "Live run events (text/event-stream): one run (replayed from its start), one agent, or your tenant",
+    tag: "runs",
+    auth: "runs:read",
+    contract: false,
+    query: EventStreamQuery,
+    response: RunEventPayload,
   }),
 };

@@ -102,3 +102,30 @@ export type ApprovalDecisionRequest = z.infer<typeof ApprovalDecisionRequest>;
 
 export const ApprovalList = z.object({ items: z.array(RunSummary) });
 export type ApprovalList = z.infer<typeof ApprovalList>;
+
+/** One event of the live stream (`GET /events`), sent as server-sent events named by `type`. */
+export const RunEventPayload = z.discriminatedUnion("type", [
+  z.object({
+    type: z.literal("run.status"),
+    run_id: z.string(),
+    agent_id: z.string(),
+    status: RunStatus,
+    at: Timestamp,
+  }),
+  z.object({ type: z.literal("run.step"), run_id: z.string(), agent_id: z.string(), step: RunStep }),
+  z.object({
+    type: z.literal("approval.requested"),
+    run_id: z.string(),
+    agent_id: z.string(),
+    tool: z.string(),
+    arguments: z.record(z.string(), z.unknown()),
+    at: Timestamp,
+  }),
+]);
+export type RunEventPayload = z.infer<typeof RunEventPayload>;
+
+/** What to follow: one run, one agent, or (neither) everything in the caller's tenant. */
+export const EventStreamQuery = z.strictObject({
+  run_id: ResourceName.optional(),
+  agent_id: ResourceName.optional(),
+});

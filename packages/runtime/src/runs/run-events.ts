@@ -3,7 +3,16 @@ import type { RunStatus, RunStep } from "@symbiont/protocol";
 
 export type RunEvent =
   | { type: "run.status"; tenantId: string; agentId: string; runId: string; status: RunStatus; at: string }
-  | { type: "run.step"; tenantId: string; agentId: string; runId: string; step: RunStep };
+  | { type: "run.step"; tenantId: string; agentId: string; runId: string; step: RunStep }
+  | {
+      type: "approval.requested";
+      tenantId: string;
+      agentId: string;
+      runId: string;
+      tool: string;
+      arguments: Record<string, unknown>;
+      at: string;
+    };
 
 /** In-process fan-out of run changes: waiting callers and live subscribers listen here. */
 export class RunEvents {

@@ -306,6 +306,15 @@ export class RunLoop {
           }),
         });
         if (!paused) throw new RunEnd("failed", "the run changed status while asking for approval");
+        this.deps.events.emit({
+          type: "approval.requested",
+          tenantId: trace.row.tenant_id,
+          agentId: trace.row.agent_id,
+          runId: trace.row.id,
+          tool: call.toolName,
+          arguments: args,
+          at: this.now().toISOString(),
+        });
         return "paused";
       }
     }

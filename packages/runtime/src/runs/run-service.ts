@@ -133,6 +133,11 @@ export class RunService {
     return this.get(scope, id);
   }
 
+  /** What the live event stream reads: the same repositories and event bus. */
+  streamDependencies() {
+    return { runs: this.runs, agents: this.agents, events: this.events };
+  }
+
   async get(scope: Scope, id: string): Promise<Run> {
     const row = await this.require(scope, id);
     const steps = await this.runs.steps(row.tenant_id, row.id);
