@@ -5,7 +5,9 @@ import { registerAuditCommands } from "./commands/audit.js";
 import { registerAuthCommands } from "./commands/auth.js";
 import { registerDslCommands } from "./commands/dsl.js";
 import { registerKeyCommands } from "./commands/keys.js";
+import { registerPolicyCommands } from "./commands/policies.js";
 import { registerRoleCommands } from "./commands/roles.js";
+import { registerRunCommands } from "./commands/runs.js";
 import { registerSecretCommands } from "./commands/secrets.js";
 import { registerTenantCommands } from "./commands/tenants.js";
 import { registerUpCommand } from "./commands/up.js";
@@ -52,6 +54,8 @@ Every command takes --json. Exit codes: 0 ok, 1 failure, 2 usage, 3 runtime unre
   registerAuditCommands(program);
   registerSecretCommands(program);
   registerDslCommands(program);
+  registerRunCommands(program);
+  registerPolicyCommands(program);
   return program;
 }
 
