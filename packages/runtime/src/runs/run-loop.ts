@@ -7,7 +7,7 @@ import type { Config } from "../config/schema.js";
 import type { Scope } from "../identity/scope.js";
 import type { PolicyService } from "../policies/policy-service.js";
 import { SecretReferenceError } from "../secrets/secret-resolver.js";
-import type { OfferedTool, ToolCatalog } from "../tools/tool-catalog.js";
+import type { ToolCatalog } from "../tools/tool-catalog.js";
 import type { ToolResult } from "../tools/tool-provider.js";
 import { describeModelError, ModelCallError, type ModelProviders } from "./model-providers.js";
 import type { RunEvents } from "./run-events.js";

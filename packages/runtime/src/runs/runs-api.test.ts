@@ -180,7 +180,7 @@ for (const target of databaseTargets) {
       expect(done.steps[2]?.data).toMatchObject({ decision: "approved", comment: "looks fine ✓" });
       expect(tools.calls.filter((c) => c.runId === waiting.id)).toHaveLength(1);
       const audit = (await server.call("GET", "/audit?action=run.tool_call.approved")).body as {
-        items: {
+        entries: {
           actor_name: string;
           actor_kind: string;
           target_id: string;
