@@ -8,6 +8,7 @@ import path from "node:path";
 import { runColdStart } from "./cold-start.js";
 import { type LoadSettings, runHttpThroughput } from "./http-throughput.js";
 import { cleanup, log, ROOT } from "./processes.js";
+import { runRunsBenchmark } from "./runs.js";
 
 const args = process.argv.slice(2);
 const unknown = args.filter((arg) => arg !== "--quick");
@@ -21,6 +22,9 @@ const load: LoadSettings = quick
   ? { connections: 50, durationS: 3, warmupS: 1, pipelining: 1, rounds: 2 }
   : { connections: 50, durationS: 10, warmupS: 2, pipelining: 1, rounds: 2 };
 const startRuns = quick ? 3 : 7;
+const runSettings = quick
+  ? { sequential: 30, total: 200, concurrency: 20 }
+  : { sequential: 100, total: 1000, concurrency: 50 };
 
 // `on`, not `once`: Ctrl+C can deliver the signal twice (to the process group and relayed by tsx), and a
 // second one without a handler would kill us before the temp dirs are gone.
@@ -39,7 +43,11 @@ async function main(): Promise<void> {
   const cpus = os.cpus();
   const loadAtStart = os.loadavg().map((n) => Number(n.toFixed(2)));
   log(`${quick ? "quick" : "full"} run on ${cpus.length} CPUs, load average ${loadAtStart.join(" ")}`);
-  const benchmarks = [...(await runColdStart(startRuns)), ...(await runHttpThroughput(load))];
+  const benchmarks = [
+    ...(await runColdStart(startRuns)),
+    ...(await runHttpThroughput(load)),
+    ...(await runRunsBenchmark(runSettings)),
+  ];
   const report = {
     machine: {
       node: process.version,
