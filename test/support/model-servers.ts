@@ -19,6 +19,8 @@ export interface ScriptedTurn {
   outputTokens?: number;
   /** Answer with this HTTP status and body instead (an upstream error). */
   failStatus?: number;
+  /** The body of that failure; by default a generic error. */
+  failBody?: string;
   /** Wait this long before answering (a slow model). */
   delayMs?: number;
 }
@@ -296,7 +298,9 @@ async function startModelServer(kind: "openai" | "anthropic", initial: Script): 
       if (turn.delayMs) await new Promise((resolve) => setTimeout(resolve, turn.delayMs));
       if (turn.failStatus) {
         response.writeHead(turn.failStatus, { "content-type": "application/json" });
-        response.end(JSON.stringify({ error: { type: "api_error", message: "scripted failure" } }));
+        response.end(
+          turn.failBody ?? JSON.stringify({ error: { type: "api_error", message: "scripted failure" } }),
+        );
         return;
       }
       counter += 1;

@@ -29,6 +29,14 @@ export function conversation(request: ModelRequest): ScriptedTurn {
       return { text: "many words", inputTokens: 900, outputTokens: 200 };
     case "upstream-error":
       return { failStatus: 503 };
+    case "bad-key": {
+      // As OpenAI and Anthropic do: the error quotes (part of) the key it refused.
+      const sent = String(request.headers["x-api-key"] ?? request.headers.authorization ?? "");
+      return {
+        failStatus: 401,
+        failBody: JSON.stringify({ error: { message: `Incorrect API key provided: ${sent}` } }),
+      };
+    }
     default:
       return { text: `Hello! You said: ${request.input}` };
   }

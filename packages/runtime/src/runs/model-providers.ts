@@ -28,6 +28,8 @@ export interface ResolvedModel {
   readonly modelId: string;
   readonly baseUrl: string;
   readonly model: LanguageModel;
+  /** Only to cut it out of error texts; never stored or logged. */
+  readonly apiKey: string | undefined;
 }
 
 /** A model call that failed; the message names provider and URL and never a key. */
@@ -35,18 +37,27 @@ export class ModelCallError extends Error {
   override readonly name = "ModelCallError";
 }
 
+/**
+ * Providers echo a rejected key in their errors (OpenAI: "Incorrect API key provided: sk-ab***yz"):
+ * the key, and anything shaped like one, is cut out before the text reaches a run.
+ */
+function redactKeys(text: string, apiKey: string | undefined): string {
+  const redacted = apiKey ? text.split(apiKey).join("[redacted]") : text;
+  return redacted.replace(/\bsk-[A-Za-z0-9_*.-]{6,}/g, "[redacted]");
+}
+
 export function describeModelError(
-  target: { provider: string; baseUrl: string },
+  target: { provider: string; baseUrl: string; apiKey?: string | undefined },
   error: unknown,
 ): ModelCallError {
   const where = `Model provider "${target.provider}" at ${target.baseUrl}`;
   if (APICallError.isInstance(error) && error.statusCode !== undefined) {
-    const body = (error.responseBody ?? "").slice(0, 500);
+    const body = redactKeys((error.responseBody ?? "").slice(0, 500), target.apiKey);
     return new ModelCallError(`${where} answered HTTP ${error.statusCode}${body ? `: ${body}` : ""}`);
   }
   const cause = (error as { cause?: { code?: string; message?: string } }).cause;
   const detail = cause?.code ?? cause?.message ?? (error as Error).message ?? String(error);
-  return new ModelCallError(`${where} could not be reached or failed: ${detail}`);
+  return new ModelCallError(`${where} could not be reached or failed: ${redactKeys(detail, target.apiKey)}`);
 }
 
 export interface ModelUse {
@@ -118,6 +129,6 @@ export class ModelProviders {
         );
       languageModel = createAnthropic({ baseURL: target.baseUrl, apiKey })(target.modelId);
     }
-    return { ...target, model: languageModel };
+    return { ...target, model: languageModel, apiKey };
   }
 }

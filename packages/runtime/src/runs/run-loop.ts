@@ -134,6 +134,8 @@ export class RunLoop {
   ): Promise<void> {
     const row = await this.deps.runs.findInTenant(tenantId, runId);
     if (!row) return;
+    // A cancel may have come between the decision and this start: nothing of it may run then.
+    if (resumption && row.status !== "running") return;
     const from: RunStatus[] = resumption ? ["running"] : ["queued"];
     const startedAt = Date.now();
     if (!resumption) {

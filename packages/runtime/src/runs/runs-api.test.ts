@@ -217,6 +217,11 @@ for (const target of databaseTargets) {
       // Anthropic takes temperature or top_p, not both: the SDK drops top_p and the step says so.
       expect(JSON.stringify(run.steps[0]?.data.warnings)).toContain("topP");
       expect(JSON.stringify(await getRun(run.id))).not.toContain(ANTHROPIC_KEY);
+      const refused = await execute("claude", "bad-key: x");
+      expect(refused.status).toBe("failed");
+      expect(refused.error).toContain("answered HTTP 401");
+      expect(refused.error).not.toContain(ANTHROPIC_KEY);
+      expect(refused.error).not.toContain(ANTHROPIC_KEY.slice(0, 12));
     });
 
     it("fails a run whose model cannot be reached, naming provider and URL", async () => {
