@@ -1,5 +1,6 @@
 import type { Run } from "@symbiont/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { WebSocket } from "ws";
 import { databaseTargets, type FreshDatabase } from "../../../../test/support/databases.js";
 import { bearer, login, PASSWORD } from "../../../../test/support/identity.js";
 import { type ModelServer, startOpenAiServer } from "../../../../test/support/model-servers.js";
@@ -66,6 +67,49 @@ describe("live run events", () => {
     expect((await watching).events).toEqual([]);
     const foreignRun = await collectEvents(`${server.api}/events?agent_id=talker`, other);
     expect(foreignRun.status).toBe(404);
+  });
+
+  /** Messages of a WebSocket subscription until the server closes it or `ms` pass; the HTTP status if refused. */
+  const viaWebSocket = (query: string, headers: Record<string, string>, ms = 5_000) =>
+    new Promise<{ status: number; messages: { type: string; step?: { seq: number }; status?: string }[] }>(
+      (resolve, reject) => {
+        const socket = new WebSocket(`${server.api.replace("http", "ws")}/events${query}`, { headers });
+        const messages: { type: string }[] = [];
+        const timer = setTimeout(() => {
+          socket.terminate();
+          resolve({ status: 101, messages });
+        }, ms);
+        socket.on("message", (data) => messages.push(JSON.parse(String(data))));
+        socket.on("close", () => {
+          clearTimeout(timer);
+          resolve({ status: 101, messages });
+        });
+        socket.on("unexpected-response", (_request, response) => {
+          clearTimeout(timer);
+          resolve({ status: response.statusCode ?? 0, messages });
+        });
+        socket.on("error", (error) => {
+          if (!String(error.message).includes("Unexpected server response")) reject(error);
+        });
+      },
+    );
+
+  it("serves the same subscriptions over a WebSocket, tenant-filtered too", async () => {
+    const run = (
+      await server.call("POST", "/agents/talker/execute", { body: { input: "time: ws", wait: false } })
+    ).body as Run;
+    const followed = await viaWebSocket(`?run_id=${run.id}`, admin);
+    expect(followed.messages.filter((m) => m.type === "run.step").map((m) => m.step?.seq)).toEqual([
+      1, 2, 3, 4,
+    ]);
+    expect(followed.messages.at(-1)).toMatchObject({ type: "run.status", status: "succeeded" });
+    expect((await viaWebSocket("", {})).status).toBe(401);
+    expect((await viaWebSocket("?run_id=nope", admin)).status).toBe(404);
+    const other = bearer((await login(server, "other-admin", { tenant: "other" })).access_token);
+    const watching = viaWebSocket("", other, 1_500);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await server.call("POST", "/agents/talker/execute", { body: { input: "hello over ws" } });
+    expect((await watching).messages).toEqual([]);
   });
 
   it("refuses unauthenticated, unauthorised and malformed subscriptions", async () => {

@@ -1,3 +1,4 @@
+import websocket from "@fastify/websocket";
 import { API_PREFIX } from "@symbiont/protocol";
 import Fastify, { type FastifyInstance } from "fastify";
 import type { Logger } from "pino";
@@ -74,6 +75,8 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
 
   await registerCors(app, deps.corsOrigins);
   if (deps.docs) await registerDocs(app, { prefix: API_PREFIX, version: deps.version });
+  // Before any route: it turns routes with a wsHandler (GET /events) into WebSocket endpoints too.
+  await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
 
   const context: RouteBindingContext = {
     app,
