@@ -23,6 +23,7 @@ import { CpuSampler } from "./metrics/cpu-sampler.js";
 import { PolicyRepository } from "./policies/policy-repository.js";
 import { PolicyService } from "./policies/policy-service.js";
 import { ModelProviders } from "./runs/model-providers.js";
+import { nodeIdOf } from "./runs/node-id.js";
 import { RunEvents } from "./runs/run-events.js";
 import { RunLoop } from "./runs/run-loop.js";
 import { RunRepository } from "./runs/run-repository.js";
@@ -133,8 +134,9 @@ export async function startRuntime(initial: Config, options: StartOptions = {}):
       events: runEvents,
       config: () => config,
       log,
+      nodeId: nodeIdOf(config.dataDir),
     });
-    const interrupted = await runRepository.failInterrupted(new Date().toISOString());
+    const interrupted = await runLoop.open();
     if (interrupted > 0) log.warn({ runs: interrupted }, "runs interrupted by the last stop marked failed");
     const runs = new RunService(runRepository, agentRepository, runLoop, runEvents, audit, () => config);
 

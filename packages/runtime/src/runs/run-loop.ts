@@ -30,8 +30,13 @@ export interface RunLoopDependencies {
   events: RunEvents;
   config: () => Config;
   log: Logger;
+  /** This node's id: runs it drives carry it, with a lease it keeps renewing. */
+  nodeId: string;
   now?: () => Date;
 }
+
+/** How long a node vouches for its runs; renewed three times per period, swept twice. */
+export const RUN_LEASE_MS = 60_000;
 
 type StopReason = "cancelled" | "timed_out" | "shutdown";
 
@@ -90,8 +95,46 @@ export class RunLoop {
   private readonly active = new Map<string, ActiveRun>();
   private readonly now: () => Date;
 
+  private readonly timers: NodeJS.Timeout[] = [];
+
   constructor(private readonly deps: RunLoopDependencies) {
     this.now = deps.now ?? (() => new Date());
+  }
+
+  /** Owner and lease for a run this node is about to start. */
+  ownership(): { owner: string; lease_until: string } {
+    return { owner: this.deps.nodeId, lease_until: this.leaseUntil() };
+  }
+
+  /** The lease of a run started now. */
+  leaseUntil(): string {
+    return new Date(this.now().getTime() + RUN_LEASE_MS).toISOString();
+  }
+
+  /**
+   * At start: fails what this node left running when it last stopped, then keeps its own leases
+   * fresh and fails runs whose node stopped renewing theirs (a node that died, on a shared database).
+   */
+  async open(): Promise<number> {
+    const at = this.now().toISOString();
+    const interrupted =
+      (await this.deps.runs.failInterrupted(at, { owner: this.deps.nodeId })) +
+      (await this.deps.runs.failInterrupted(at, { leaseBefore: at }));
+    const renew = setInterval(() => {
+      this.deps.runs.renewLeases(this.deps.nodeId, this.leaseUntil()).catch((error: unknown) => {
+        this.deps.log.warn({ err: (error as Error).message }, "could not renew run leases");
+      });
+    }, RUN_LEASE_MS / 3);
+    const sweep = setInterval(() => {
+      const now = this.now().toISOString();
+      this.deps.runs.failInterrupted(now, { leaseBefore: now }).catch((error: unknown) => {
+        this.deps.log.warn({ err: (error as Error).message }, "could not sweep abandoned runs");
+      });
+    }, RUN_LEASE_MS / 2);
+    renew.unref();
+    sweep.unref();
+    this.timers.push(renew, sweep);
+    return interrupted;
   }
 
   isActive(tenantId: string, runId: string): boolean {
@@ -121,6 +164,7 @@ export class RunLoop {
 
   /** At shutdown: every run in progress ends as failed (interrupted), none stays "running". */
   async shutdown(): Promise<void> {
+    for (const timer of this.timers) clearInterval(timer);
     const runs = [...this.active.values()];
     for (const run of runs) run.controller.abort("shutdown");
     await Promise.all(runs.map((run) => run.done));
@@ -140,6 +184,8 @@ export class RunLoop {
     const startedAt = Date.now();
     if (!resumption) {
       if (!(await this.transition(row, from, { status: "running" }))) return;
+    } else {
+      await this.deps.runs.claim(tenantId, runId, this.deps.nodeId, this.leaseUntil());
     }
     const remaining = Date.parse(row.deadline_at) - this.now().getTime();
     const timer = setTimeout(() => controller.abort("timed_out"), Math.max(0, remaining));

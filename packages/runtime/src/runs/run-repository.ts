@@ -121,11 +121,12 @@ export class RunRepository {
   }
 
   /**
-   * At start-up: runs this process was driving when it stopped cannot be continued mid-call, so
-   * they fail as interrupted. Runs waiting for a human keep waiting: their state is on disk.
+   * Runs a node was driving when it stopped cannot be continued mid-call, so they fail as
+   * interrupted: at start-up those of this node (the same data dir), and at any time those whose
+   * node let the lease run out. Runs waiting for a human keep waiting: their state is on disk.
    */
-  async failInterrupted(at: string): Promise<number> {
-    const result = await this.db
+  async failInterrupted(at: string, filter: { owner: string } | { leaseBefore: string }): Promise<number> {
+    let query = this.db
       .updateTable("runs")
       .set({
         status: "failed",
@@ -133,9 +134,33 @@ export class RunRepository {
         updated_at: at,
         finished_at: at,
       })
-      .where("status", "in", ["queued", "running"])
-      .executeTakeFirst();
+      .where("status", "in", ["queued", "running"]);
+    query =
+      "owner" in filter
+        ? query.where("owner", "=", filter.owner)
+        : query.where("lease_until", "<", filter.leaseBefore);
+    const result = await query.executeTakeFirst();
     return Number(result.numUpdatedRows);
+  }
+
+  /** Takes over a run (a resumed one) and vouches for it until `until`. */
+  async claim(tenantId: string, id: string, owner: string, until: string): Promise<void> {
+    await this.db
+      .updateTable("runs")
+      .set({ owner, lease_until: until })
+      .where("tenant_id", "=", tenantId)
+      .where("id", "=", id)
+      .execute();
+  }
+
+  /** Extends the lease of every run this node drives. */
+  async renewLeases(owner: string, until: string): Promise<void> {
+    await this.db
+      .updateTable("runs")
+      .set({ lease_until: until })
+      .where("owner", "=", owner)
+      .where("status", "in", ["queued", "running"])
+      .execute();
   }
 
   /** Counts the finished run on its agent, for the agent's status and metrics. */

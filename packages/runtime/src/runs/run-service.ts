@@ -123,6 +123,7 @@ export class RunService {
       updated_at: at,
       deadline_at: new Date(now.getTime() + limits.timeout_seconds * 1000).toISOString(),
       finished_at: null,
+      ...this.loop.ownership(),
     });
     const wait = request.wait !== false;
     const settled = wait

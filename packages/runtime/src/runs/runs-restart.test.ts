@@ -44,6 +44,27 @@ for (const target of databaseTargets) {
         .set({ status: "running", finished_at: null })
         .where("id", "=", crashed.id)
         .execute();
+      // Another node's runs on a shared database: one whose node died (lease run out), one alive.
+      const alive = (await first.call("POST", "/agents/ops/execute", { body: { input: "hello" } }))
+        .body as Run;
+      const orphan = (await first.call("POST", "/agents/ops/execute", { body: { input: "hello" } }))
+        .body as Run;
+      const future = new Date(Date.now() + 3_600_000).toISOString();
+      await first.runtime.store.db
+        .updateTable("runs")
+        .set({ status: "running", finished_at: null, owner: "another-node", lease_until: future })
+        .where("id", "=", alive.id)
+        .execute();
+      await first.runtime.store.db
+        .updateTable("runs")
+        .set({
+          status: "running",
+          finished_at: null,
+          owner: "another-node",
+          lease_until: "2000-01-01T00:00:00.000Z",
+        })
+        .where("id", "=", orphan.id)
+        .execute();
       await first.close();
 
       const tools = new RecordingTools();
@@ -59,6 +80,8 @@ for (const target of databaseTargets) {
         error: expect.stringContaining("interrupted"),
       });
       expect((await read(waiting.id)).status).toBe("awaiting_approval");
+      expect((await read(orphan.id)).status).toBe("failed");
+      expect((await read(alive.id)).status).toBe("running");
 
       const decided = await second.call("POST", `/runs/${waiting.id}/approval`, {
         body: { decision: "approve" },

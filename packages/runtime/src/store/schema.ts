@@ -224,6 +224,9 @@ export interface RunTable {
   updated_at: string;
   deadline_at: string;
   finished_at: string | null;
+  /** The node id of the process driving the run. */
+  owner: string;
+  lease_until: string;
 }
 
 export interface RunStepTable {

@@ -25,6 +25,10 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn("updated_at", "text", (c) => c.notNull())
     .addColumn("deadline_at", "text", (c) => c.notNull())
     .addColumn("finished_at", "text")
+    // The node driving the run and until when it vouches for it: a run whose lease ran out was
+    // left behind by a node that died, and is failed by whichever node notices.
+    .addColumn("owner", "text", (c) => c.notNull())
+    .addColumn("lease_until", "text", (c) => c.notNull())
     .addPrimaryKeyConstraint("runs_pk", ["tenant_id", "id"])
     .execute();
   await db.schema
