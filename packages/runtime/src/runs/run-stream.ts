@@ -10,6 +10,8 @@ import type { RunEvent, RunEvents } from "./run-events.js";
 import { isFinished, type RunRepository, type RunRow } from "./run-repository.js";
 
 const HEARTBEAT_MS = 15_000;
+/** Unsent bytes a subscriber may fall behind by before it is disconnected. */
+const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
 
 interface StreamDependencies {
   runs: RunRepository;
@@ -127,7 +129,11 @@ export function registerEventStream(context: RouteBindingContext, deps: StreamDe
       follow(
         subscription,
         {
-          send: (payload) => raw.write(`event: ${payload.type}\ndata: ${JSON.stringify(payload)}\n\n`),
+          send: (payload) => {
+            // A subscriber that stops reading is dropped rather than buffered without bound.
+            if (raw.writableLength > MAX_BUFFERED_BYTES) raw.destroy();
+            else raw.write(`event: ${payload.type}\ndata: ${JSON.stringify(payload)}\n\n`);
+          },
           heartbeat: () => raw.write(": keep-alive\n\n"),
           end: () => raw.end(),
         },
@@ -139,7 +145,10 @@ export function registerEventStream(context: RouteBindingContext, deps: StreamDe
       follow(
         subscription,
         {
-          send: (payload) => socket.send(JSON.stringify(payload)),
+          send: (payload) => {
+            if (socket.bufferedAmount > MAX_BUFFERED_BYTES) socket.terminate();
+            else socket.send(JSON.stringify(payload));
+          },
           heartbeat: () => socket.ping(),
           end: () => socket.close(1000, "done"),
         },

@@ -191,6 +191,16 @@ for (const target of databaseTargets) {
       expect(entry).toMatchObject({ actor_name: `approver-${target.name}`, actor_kind: "user" });
       expect(entry?.details).toMatchObject({ tool: "deploy", comment: "looks fine ✓" });
 
+      const raced = await execute("helper", "deploy: ship it twice");
+      const decisions = await Promise.all(
+        ["approve", "deny", "approve"].map((decision) =>
+          server.call("POST", `/runs/${raced.id}/approval`, { body: { decision } }),
+        ),
+      );
+      expect(decisions.map((d) => d.status).sort()).toEqual([200, 409, 409]);
+      const racedDone = await until(raced.id, (run) => run.status === "succeeded");
+      expect(racedDone.steps.filter((s) => s.kind === "approval")).toHaveLength(1);
+
       const denied = await execute("helper", "deploy: ship it again");
       expect(denied.status).toBe("awaiting_approval");
       await server.call("POST", `/runs/${denied.id}/approval`, {
@@ -234,10 +244,18 @@ for (const target of databaseTargets) {
           ollamaBaseUrl: "http://127.0.0.1:9/v1",
           anthropicBaseUrl: anthropic.url,
           anthropicApiKey: "secret://anthropic-key",
+          openaiBaseUrl: openai.url,
+          openaiApiKey: "sk-openai-test-key-0123456789",
         },
         { toolProviders: [tools] },
       );
       try {
+        // OpenAI's own provider (chat completions), with its key in the Authorization header.
+        const gpt = await helperDown.call("POST", "/agents/gpt/execute", { body: { input: "time: openai" } });
+        expect((gpt.body as Run).status, (gpt.body as Run).error ?? "").toBe("succeeded");
+        const sent = openai.requests.find((r) => r.input === "time: openai");
+        expect(sent?.headers.authorization).toBe("Bearer sk-openai-test-key-0123456789");
+        expect(sent?.body).toMatchObject({ model: "gpt-4o-mini", stream: true });
         const response = await helperDown.call("POST", "/agents/helper/execute", {
           body: { input: "hello" },
         });
