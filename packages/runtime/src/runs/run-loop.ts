@@ -1,4 +1,4 @@
-import type { RunLimits, RunStatus, RunStep, StepKind } from "@symbiont/protocol";
+import type { RunLimits, RunStatus } from "@symbiont/protocol";
 import { jsonSchema, type ModelMessage, streamText, type ToolSet, tool } from "ai";
 import type { Logger } from "pino";
 import type { AgentRepository, AgentRow } from "../agents/agent-repository.js";
@@ -13,6 +13,7 @@ import { describeModelError, ModelCallError, type ModelProviders } from "./model
 import type { RunEvents } from "./run-events.js";
 import type { RunChanges, RunRepository, RunRow } from "./run-repository.js";
 import { type LoopState, type PlannedCall, restoreScope } from "./run-state.js";
+import { RunTrace, withTimeout } from "./run-trace.js";
 
 /** A human's decision on the call a run waits on, handed to the loop when it resumes. */
 export interface Resumption {
@@ -478,75 +479,4 @@ interface LoopContext {
   limits: RunLimits;
   signal: AbortSignal;
   trace: RunTrace;
-}
-
-/** The run's persisted side: numbered steps, token counters, and the state written with each step. */
-class RunTrace {
-  private seq: number;
-  private inputTokens: number;
-  private outputTokens: number;
-
-  constructor(
-    private readonly deps: RunLoopDependencies,
-    readonly row: RunRow,
-    readonly state: LoopState,
-  ) {
-    this.seq = row.steps_count;
-    this.inputTokens = row.input_tokens;
-    this.outputTokens = row.output_tokens;
-  }
-
-  tokens(): number {
-    return this.inputTokens + this.outputTokens;
-  }
-
-  addTokens(input: number, output: number): void {
-    this.inputTokens += input;
-    this.outputTokens += output;
-  }
-
-  async step(kind: StepKind, durationMs: number, data: Record<string, unknown>): Promise<void> {
-    this.seq += 1;
-    const at = (this.deps.now ?? (() => new Date()))().toISOString();
-    const duration = Math.round(durationMs * 1000) / 1000;
-    await this.deps.runs.appendStep(
-      {
-        tenant_id: this.row.tenant_id,
-        run_id: this.row.id,
-        seq: this.seq,
-        kind,
-        at,
-        duration_ms: duration,
-        data: JSON.stringify(data),
-      },
-      {
-        steps_count: this.seq,
-        input_tokens: this.inputTokens,
-        output_tokens: this.outputTokens,
-        state: JSON.stringify(this.state),
-        updated_at: at,
-      },
-    );
-    const step: RunStep = { seq: this.seq, kind, at, duration_ms: duration, data };
-    this.deps.events.emit({
-      type: "run.step",
-      tenantId: this.row.tenant_id,
-      agentId: this.row.agent_id,
-      runId: this.row.id,
-      step,
-    });
-  }
-}
-
-/** A tool call that overruns its time, or outlives its run, is abandoned and reported as failed. */
-function withTimeout<T>(work: Promise<T>, ms: number, signal: AbortSignal): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
-    const onAbort = () => reject(new Error("aborted"));
-    signal.addEventListener("abort", onAbort, { once: true });
-    work.then(resolve, reject).finally(() => {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", onAbort);
-    });
-  });
 }
