@@ -357,6 +357,46 @@ for (const target of databaseTargets) {
       expect(new Set(runs.map((r) => r.id)).size).toBe(100);
     });
 
+    it("keeps a credential limited to some agents away from the others' runs, approvals and policies", async () => {
+      const key = await server.call("POST", "/keys", {
+        body: { name: "claude only", permissions: ["admin"], agent_ids: ["claude"] },
+      });
+      expect(key.status, key.text).toBe(201);
+      const limited = bearer((key.body as { key: string }).key);
+      const helperRun = await execute("helper", "hello from helper");
+      const as = { headers: limited };
+      expect(
+        (await server.call("POST", "/agents/helper/execute", { body: { input: "x" }, ...as })).status,
+      ).toBe(404);
+      expect((await server.call("GET", `/runs/${helperRun.id}`, as)).status).toBe(404);
+      expect((await server.call("GET", "/agents/helper/runs", as)).status).toBe(404);
+      expect((await server.call("POST", `/runs/${helperRun.id}/cancel`, as)).status).toBe(404);
+      const own = await server.call("POST", "/agents/claude/execute", { body: { input: "hi" }, ...as });
+      expect((own.body as Run).status).toBe("succeeded");
+      const tenantWide = await server.call("POST", "/policies", {
+        body: { name: "wide", policy: "permit(principal, action, resource);" },
+        ...as,
+      });
+      expect(tenantWide.status).toBe(403);
+      expect(tenantWide.text).toContain("body.agent_id");
+      const forHelper = await policy({
+        agent_id: "helper",
+        policy: 'forbid(principal, action, resource == Tool::"x");',
+      });
+      expect((await server.call("GET", `/policies/${forHelper.id}`, as)).status).toBe(404);
+      expect((await server.call("DELETE", `/policies/${forHelper.id}`, as)).status).toBe(404);
+      const listed = (await server.call("GET", "/policies", as)).body as {
+        items: { agent_id: string | null }[];
+      };
+      expect(listed.items.every((p) => p.agent_id === null || p.agent_id === "claude")).toBe(true);
+      const evaluated = await server.call("POST", "/policies/evaluate", {
+        body: { agent_id: "helper", tool: "current_time" },
+        ...as,
+      });
+      expect(evaluated.status).toBe(404);
+      await server.call("DELETE", `/policies/${forHelper.id}`);
+    });
+
     it("dry-runs the gate and manages policies", async () => {
       const created = await policy({
         agent_id: "claude",
