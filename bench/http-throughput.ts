@@ -134,7 +134,12 @@ async function sessionToken(apiUrl: string, key: string): Promise<string> {
   await expectJson(`${apiUrl}/users`, { method: "POST", headers, body: JSON.stringify(user) }, 201);
   const tokens = (await expectJson(
     `${apiUrl}/auth/login`,
-    { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(user) },
+    {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      // Login takes the credentials only; `roles` belongs to creating the user.
+      body: JSON.stringify({ username: user.username, password: user.password }),
+    },
     200,
   )) as { access_token: string };
   return tokens.access_token;
