@@ -122,7 +122,9 @@ export class RunLoop {
       (await this.deps.runs.failInterrupted(at, { owner: this.deps.nodeId })) +
       (await this.deps.runs.failInterrupted(at, { leaseBefore: at }));
     const renew = setInterval(() => {
-      this.deps.runs.renewLeases(this.deps.nodeId, this.leaseUntil()).catch((error: unknown) => {
+      // Only runs with a live driver here: one whose driver failed stops being vouched for, and is swept.
+      const ids = [...this.active.keys()].map((key) => key.slice(key.indexOf("\u0000") + 1));
+      this.deps.runs.renewLeases(this.deps.nodeId, ids, this.leaseUntil()).catch((error: unknown) => {
         this.deps.log.warn({ err: (error as Error).message }, "could not renew run leases");
       });
     }, RUN_LEASE_MS / 3);

@@ -153,12 +153,14 @@ export class RunRepository {
       .execute();
   }
 
-  /** Extends the lease of every run this node drives. */
-  async renewLeases(owner: string, until: string): Promise<void> {
+  /** Extends the leases of the runs this node is driving now (ids only of its own, live drivers). */
+  async renewLeases(owner: string, ids: readonly string[], until: string): Promise<void> {
+    if (ids.length === 0) return;
     await this.db
       .updateTable("runs")
       .set({ lease_until: until })
       .where("owner", "=", owner)
+      .where("id", "in", [...ids])
       .where("status", "in", ["queued", "running"])
       .execute();
   }

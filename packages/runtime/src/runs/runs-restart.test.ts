@@ -4,6 +4,7 @@ import { databaseTargets, type FreshDatabase } from "../../../../test/support/da
 import { type ModelServer, startOpenAiServer } from "../../../../test/support/model-servers.js";
 import { sampleAgent, startTestRuntime, type TestRuntime } from "../../../../test/support/runtime.js";
 import { conversation, RecordingTools } from "../../../../test/support/scripted-agents.js";
+import { RunRepository } from "./run-repository.js";
 
 for (const target of databaseTargets) {
   describe.skipIf(!target.available)(`runs across a restart on ${target.name}`, () => {
@@ -82,6 +83,20 @@ for (const target of databaseTargets) {
       expect((await read(waiting.id)).status).toBe("awaiting_approval");
       expect((await read(orphan.id)).status).toBe("failed");
       expect((await read(alive.id)).status).toBe("running");
+      // A node renews only the runs it names (its live drivers); once they lapse, any node sweeps them.
+      const runs = new RunRepository(second.runtime.store.db);
+      const later = new Date(Date.now() + 7_200_000).toISOString();
+      await runs.renewLeases("another-node", [orphan.id, alive.id], later);
+      const leases = await second.runtime.store.db.selectFrom("runs").select(["id", "lease_until"]).execute();
+      expect(leases.find((r) => r.id === alive.id)?.lease_until).toBe(later);
+      expect(leases.find((r) => r.id === orphan.id)?.lease_until).not.toBe(later);
+      expect(
+        await runs.failInterrupted(new Date().toISOString(), { leaseBefore: new Date().toISOString() }),
+      ).toBe(0);
+      expect(
+        await runs.failInterrupted(later, { leaseBefore: new Date(Date.now() + 8_000_000).toISOString() }),
+      ).toBe(1);
+      expect((await read(alive.id)).status).toBe("failed");
 
       const decided = await second.call("POST", `/runs/${waiting.id}/approval`, {
         body: { decision: "approve" },
