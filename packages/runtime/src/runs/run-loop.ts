@@ -114,13 +114,15 @@ export class RunLoop {
 
   /**
    * At start: fails what this node left running when it last stopped, then keeps its own leases
-   * fresh and fails runs whose node stopped renewing theirs (a node that died, on a shared database).
+   * fresh and fails runs whose node stopped renewing theirs (a node that died, on a shared database);
+   * runs that waited for a human past their wall time end as timed out.
    */
   async open(): Promise<number> {
     const at = this.now().toISOString();
     const interrupted =
       (await this.deps.runs.failInterrupted(at, { owner: this.deps.nodeId })) +
       (await this.deps.runs.failInterrupted(at, { leaseBefore: at }));
+    await this.deps.runs.timeOutWaiting(at);
     const renew = setInterval(() => {
       // Only runs with a live driver here: one whose driver failed stops being vouched for, and is swept.
       const ids = [...this.active.keys()].map((key) => key.slice(key.indexOf("\u0000") + 1));
@@ -130,7 +132,10 @@ export class RunLoop {
     }, RUN_LEASE_MS / 3);
     const sweep = setInterval(() => {
       const now = this.now().toISOString();
-      this.deps.runs.failInterrupted(now, { leaseBefore: now }).catch((error: unknown) => {
+      Promise.all([
+        this.deps.runs.failInterrupted(now, { leaseBefore: now }),
+        this.deps.runs.timeOutWaiting(now),
+      ]).catch((error: unknown) => {
         this.deps.log.warn({ err: (error as Error).message }, "could not sweep abandoned runs");
       });
     }, RUN_LEASE_MS / 2);

@@ -143,6 +143,23 @@ export class RunRepository {
     return Number(result.numUpdatedRows);
   }
 
+  /** Runs still waiting for a human when their wall time ran out end as timed out. */
+  async timeOutWaiting(at: string): Promise<number> {
+    const result = await this.db
+      .updateTable("runs")
+      .set({
+        status: "timed_out",
+        error: "wall-time limit reached while waiting for approval",
+        pending_approval: null,
+        updated_at: at,
+        finished_at: at,
+      })
+      .where("status", "=", "awaiting_approval")
+      .where("deadline_at", "<", at)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows);
+  }
+
   /** Takes over a run (a resumed one) and vouches for it until `until`. */
   async claim(tenantId: string, id: string, owner: string, until: string): Promise<void> {
     await this.db

@@ -34,6 +34,14 @@ for (const target of databaseTargets) {
       const waiting = (await first.call("POST", "/agents/ops/execute", { body: { input: "deploy: now" } }))
         .body as Run;
       expect(waiting.status).toBe("awaiting_approval");
+      const overdue = (await first.call("POST", "/agents/ops/execute", { body: { input: "deploy: later" } }))
+        .body as Run;
+      expect(overdue.status).toBe("awaiting_approval");
+      await first.runtime.store.db
+        .updateTable("runs")
+        .set({ deadline_at: "2000-01-01T00:00:00.000Z" })
+        .where("id", "=", overdue.id)
+        .execute();
       const inFlight = (
         await first.call("POST", "/agents/ops/execute", { body: { input: "slow: x", wait: false } })
       ).body as Run;
@@ -82,6 +90,7 @@ for (const target of databaseTargets) {
       });
       expect((await read(waiting.id)).status).toBe("awaiting_approval");
       expect((await read(orphan.id)).status).toBe("failed");
+      expect(await read(overdue.id)).toMatchObject({ status: "timed_out", pending_approval: null });
       expect((await read(alive.id)).status).toBe("running");
       // A node renews only the runs it names (its live drivers); once they lapse, any node sweeps them.
       const runs = new RunRepository(second.runtime.store.db);
