@@ -9,6 +9,7 @@ import { runColdStart } from "./cold-start.js";
 import { type LoadSettings, runHttpThroughput } from "./http-throughput.js";
 import { cleanup, log, ROOT } from "./processes.js";
 import { runRetrieval } from "./retrieval.js";
+import { runRunsBenchmark } from "./runs.js";
 import { runToolReviewEvaluation } from "./tool-review.js";
 
 const args = process.argv.slice(2);
@@ -27,6 +28,9 @@ const load: LoadSettings = quick
   ? { connections: 50, durationS: 3, warmupS: 1, pipelining: 1, rounds: 2 }
   : { connections: 50, durationS: 10, warmupS: 2, pipelining: 1, rounds: 2 };
 const startRuns = quick ? 3 : 7;
+const runSettings = quick
+  ? { sequential: 30, total: 200, concurrency: 20 }
+  : { sequential: 100, total: 1000, concurrency: 50 };
 
 // `on`, not `once`: Ctrl+C can deliver the signal twice (to the process group and relayed by tsx), and a
 // second one without a handler would kill us before the temp dirs are gone.
@@ -49,6 +53,7 @@ async function main(): Promise<void> {
     ...(onlyRetrieval ? [] : runToolReviewEvaluation(quick ? 5 : 50)),
     ...(onlyRetrieval ? [] : await runColdStart(startRuns)),
     ...(onlyRetrieval ? [] : await runHttpThroughput(load)),
+    ...(onlyRetrieval ? [] : await runRunsBenchmark(runSettings)),
     ...(await runRetrieval(quick)),
   ];
   const report = {

@@ -8,8 +8,10 @@ import { registerKeyCommands } from "./commands/keys.js";
 import { registerKnowledgeCommands } from "./commands/knowledge.js";
 import { registerMcpCommands } from "./commands/mcp.js";
 import { registerMemoryCommands } from "./commands/memory.js";
+import { registerPolicyCommands } from "./commands/policies.js";
 import { registerReviewCommands } from "./commands/review.js";
 import { registerRoleCommands } from "./commands/roles.js";
+import { registerRunCommands } from "./commands/runs.js";
 import { registerSecretCommands } from "./commands/secrets.js";
 import { registerTenantCommands } from "./commands/tenants.js";
 import { registerUpCommand } from "./commands/up.js";
@@ -62,6 +64,8 @@ Every command takes --json. Exit codes: 0 ok, 1 failure, 2 usage, 3 runtime unre
   registerVectorCommands(program);
   registerMcpCommands(program);
   registerReviewCommands(program);
+  registerRunCommands(program);
+  registerPolicyCommands(program);
   return program;
 }
 

@@ -49,6 +49,13 @@ export const Permission = z.enum([
   "tools:write",
   // Deciding on and signing tools: no coarse action, so only admin or the grant itself holds it.
   "tools:review",
+  "agents:execute",
+  "runs:read",
+  "approvals:read",
+  "approvals:decide",
+  "policies:read",
+  "policies:write",
+  "policies:delete",
 ]);
 export type Permission = z.infer<typeof Permission>;
 

@@ -28,7 +28,9 @@ import { knowledgeRoutes } from "./knowledge-routes.js";
 import { AgentIdList } from "./lists.js";
 import { mcpRoutes } from "./mcp-routes.js";
 import { memoryRoutes } from "./memory-routes.js";
+import { policyRoutes } from "./policy-routes.js";
 import { route } from "./route.js";
+import { runRoutes } from "./run-routes.js";
 import { secretRoutes } from "./secret-routes.js";
 import { ConfigReloadResponse, HealthResponse, ReadinessResponse, SystemMetrics } from "./system.js";
 import { toolReviewRoutes } from "./tool-review-routes.js";
@@ -237,6 +239,8 @@ export const routes = {
   ...vectorRoutes,
   ...mcpRoutes,
   ...toolReviewRoutes,
+  ...runRoutes,
+  ...policyRoutes,
 } as const;
 
 export type Routes = typeof routes;

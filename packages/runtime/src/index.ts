@@ -14,4 +14,5 @@ export {
   type SecretUse,
 } from "./secrets/secret-resolver.js";
 export { MigrationError } from "./store/migrate.js";
+export type { ToolCallContext, ToolDefinition, ToolProvider, ToolResult } from "./tools/tool-provider.js";
 export { RUNTIME_VERSION } from "./version.js";

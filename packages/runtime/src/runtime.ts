@@ -24,6 +24,14 @@ import { openMcp } from "./mcp/open-mcp.js";
 import { CpuSampler } from "./metrics/cpu-sampler.js";
 import { PrometheusMetrics } from "./observability/prometheus.js";
 import { openTracing, type Tracing } from "./observability/tracing.js";
+import { PolicyRepository } from "./policies/policy-repository.js";
+import { PolicyService } from "./policies/policy-service.js";
+import { ModelProviders } from "./runs/model-providers.js";
+import { nodeIdOf } from "./runs/node-id.js";
+import { RunEvents } from "./runs/run-events.js";
+import { RunLoop } from "./runs/run-loop.js";
+import { RunRepository } from "./runs/run-repository.js";
+import { RunService } from "./runs/run-service.js";
 import { openSecrets } from "./secrets/open-secrets.js";
 import type { SecretResolver } from "./secrets/secret-resolver.js";
 import { buildApp } from "./server/app.js";
@@ -31,6 +39,8 @@ import { AppError } from "./server/app-error.js";
 import { createLogger } from "./server/logging.js";
 import { openStore, type Store } from "./store/database.js";
 import { migrateToLatest } from "./store/migrate.js";
+import { BuiltinTools } from "./tools/builtin-tools.js";
+import { ToolCatalog } from "./tools/tool-catalog.js";
 import type { ToolProvider } from "./tools/tool-provider.js";
 import { openRetrieval } from "./vectors/retrieval-services.js";
 import { RUNTIME_VERSION } from "./version.js";
@@ -65,6 +75,8 @@ export interface StartOptions {
   loadConfig?: () => Config;
   /** Where log lines go; stdout unless given. */
   logStream?: NodeJS.WritableStream;
+  /** Tool providers besides the built-in ones (MCP servers, embedders' own tools). */
+  toolProviders?: readonly ToolProvider[];
 }
 
 /** In memory on one node; in Redis when configured, so several nodes share each budget. */
@@ -140,6 +152,24 @@ export async function startRuntime(initial: Config, options: StartOptions = {}):
     retrieval = await openRetrieval(store, config);
     const mcp = openMcp(store, () => config, log, audit, secrets);
     mcpOpened = mcp;
+    const runEvents = new RunEvents();
+    const runRepository = new RunRepository(store.db);
+    const policies = new PolicyService(new PolicyRepository(store.db));
+    const runLoop = new RunLoop({
+      runs: runRepository,
+      agents: agentRepository,
+      models: new ModelProviders(() => config, secrets.resolver),
+      // MCP tools reach runs through their provider, which lets only signed, unchanged tools through.
+      tools: new ToolCatalog([new BuiltinTools(), mcp.toolProvider, ...(options.toolProviders ?? [])]),
+      policies,
+      events: runEvents,
+      config: () => config,
+      log,
+      nodeId: nodeIdOf(config.dataDir),
+    });
+    const interrupted = await runLoop.open();
+    if (interrupted > 0) log.warn({ runs: interrupted }, "runs interrupted by the last stop marked failed");
+    const runs = new RunService(runRepository, agentRepository, runLoop, runEvents, audit, () => config);
 
     const reload = async (): Promise<ConfigReloadResponse> => {
       if (!options.loadConfig) return { reloaded: false, applied: [], requires_restart: [] };
@@ -184,6 +214,8 @@ export async function startRuntime(initial: Config, options: StartOptions = {}):
       dsl: new DslService(agents),
       mcp: mcp.service,
       toolReview: mcp.toolReview,
+      runs,
+      policies,
       limits,
       tracing,
       prometheus: metrics && {
@@ -233,6 +265,7 @@ export async function startRuntime(initial: Config, options: StartOptions = {}):
       close: () => {
         closing ??= (async () => {
           cpu.stop();
+          await runLoop.shutdown();
           await server.close();
           await mcp.close();
           await limits.close();

@@ -186,6 +186,38 @@ export class Transport {
     }
   }
 
+  /**
+   * Opens a long-lived GET (server-sent events) and answers the response once its headers are in;
+   * no timeout applies to the body, which the caller reads until it ends or aborts.
+   */
+  async openStream(spec: RequestSpec, signal?: AbortSignal): Promise<Response> {
+    const headers = this.#headers(spec, { Accept: "text/event-stream" });
+    let response: Response;
+    try {
+      response = await this.#config.fetch(this.#url(spec), {
+        method: "GET",
+        headers,
+        ...(signal ? { signal } : {}),
+      });
+    } catch (error) {
+      if (signal?.aborted) throw this.#aborted(spec, signal);
+      const message = `${spec.method} ${spec.path}: could not reach ${this.#origin()} (${networkReason(error)})`;
+      throw new ConnectionError(this.#redact(message), { cause: error });
+    }
+    if (response.ok && response.body) return response;
+    const text = await response.text();
+    throw errorFromResponse({
+      method: spec.method,
+      path: spec.path,
+      status: response.status,
+      statusText: response.statusText,
+      text,
+      retryAfter: parseRetryAfter(response.headers.get("retry-after")),
+      authenticated: this.#bearer !== undefined,
+      redact: (value) => this.#redact(value),
+    });
+  }
+
   /** Waits like a retry would, so callers polling the server honour the same seams and signal. */
   async pause(ms: number, signal: AbortSignal | undefined, what: string): Promise<void> {
     try {

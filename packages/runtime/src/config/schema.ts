@@ -23,6 +23,9 @@ const boolean = z.preprocess((v) => {
 
 /** The route table's tags, which name the groups a rate limit can be set for. */
 const ROUTE_GROUPS: readonly string[] = [...new Set(Object.values(routes).map((route) => route.tag))];
+const httpUrl = z.string().regex(/^https?:\/\/[^\s]+$/, "must be an http:// or https:// URL");
+/** A model provider's API key, or a `secret://name` reference resolved at the moment of use. */
+const providerKey = z.string().min(1, "must not be empty");
 
 export const ConfigSchema = z.strictObject({
   host: z.string().min(1, "must not be empty").default("127.0.0.1"),
@@ -202,6 +205,23 @@ export const ConfigSchema = z.strictObject({
   toolReviewAutoRejectAbove: integer(0, 100)
     .default(100)
     .describe("Tools whose risk score is above this are rejected without a human; 100 = never"),
+  modelDefaultProvider: z
+    .enum(["ollama", "openai", "anthropic"], "must be ollama, openai or anthropic")
+    .default("ollama")
+    .describe("The provider of a model named without one (`llama3.2`)"),
+  ollamaBaseUrl: httpUrl.default("http://localhost:11434/v1"),
+  ollamaApiKey: providerKey.optional(),
+  openaiBaseUrl: httpUrl.default("https://api.openai.com/v1"),
+  openaiApiKey: providerKey.optional().describe("Or secret://name; unset = OPENAI_API_KEY"),
+  anthropicBaseUrl: httpUrl.default("https://api.anthropic.com/v1"),
+  anthropicApiKey: providerKey.optional().describe("Or secret://name; unset = ANTHROPIC_API_KEY"),
+  runMaxSteps: integer(1, 1_000).default(20),
+  runMaxTokens: integer(1, 100_000_000).default(200_000),
+  runTimeoutSeconds: integer(1, 86_400).default(600),
+  runWaitSeconds: integer(0, 300)
+    .default(25)
+    .describe("How long execute waits for a run by default; v1 clients re-send POSTs after 30 s"),
+  toolTimeoutMs: integer(100, 3_600_000).default(60_000),
 });
 export type Config = z.infer<typeof ConfigSchema>;
 
@@ -237,6 +257,11 @@ export const RELOADABLE_KEYS: ReadonlySet<ConfigKey> = new Set([
   "mcpReconnectBaseDelayMs",
   "toolReviewAutoApproveBelow",
   "toolReviewAutoRejectAbove",
+  "runMaxSteps",
+  "runMaxTokens",
+  "runTimeoutSeconds",
+  "runWaitSeconds",
+  "toolTimeoutMs",
 ]);
 
 /** Keys whose values never appear in logs, errors or the effective-config printout. */
@@ -249,6 +274,9 @@ export const SECRET_KEYS: ReadonlySet<ConfigKey> = new Set([
   "masterKey",
   "embedderApiKey",
   "qdrantApiKey",
+  "ollamaApiKey",
+  "openaiApiKey",
+  "anthropicApiKey",
 ]);
 
 /** `dataDir` → `SYMBIONT_DATA_DIR`. */

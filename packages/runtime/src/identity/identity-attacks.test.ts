@@ -45,6 +45,8 @@ interface TenantResources {
   memory: string;
   knowledge: string;
   collection: string;
+  run: string;
+  policy: string;
 }
 
 function crossTenantCases(a: TenantResources) {
@@ -89,6 +91,14 @@ function crossTenantCases(a: TenantResources) {
       body: { vector: [1, 0, 0], limit: 5 },
       status: 404,
     },
+    executeAgent: { params: { agent_id: a.agent }, body: { input: "taken over", wait: false }, status: 404 },
+    listAgentRuns: { params: { agent_id: a.agent }, status: 404 },
+    getRun: { params: { run_id: a.run }, status: 404 },
+    cancelRun: { params: { run_id: a.run }, status: 404 },
+    decideApproval: { params: { run_id: a.run }, body: { decision: "approve" }, status: 404 },
+    getPolicy: { params: { policy_id: a.policy }, status: 404 },
+    updatePolicy: { params: { policy_id: a.policy }, body: { enabled: false }, status: 404 },
+    deletePolicy: { params: { policy_id: a.policy }, status: 404 },
     getTenant: { params: { tenant_id: "default" }, status: 403 },
     updateTenant: { params: { tenant_id: "default" }, body: { name: "taken over" }, status: 403 },
     getMcpServer: { params: { server_name: a.mcpServer }, status: 404 },
@@ -184,10 +194,21 @@ for (const target of databaseTargets) {
           })
         ).status,
       ).toBe(200);
+      const policy = await server.call("POST", "/policies", {
+        body: { name: "a policy", agent_id: "a-agent", policy: "permit(principal, action, resource);" },
+      });
+      expect(policy.status, policy.text).toBe(201);
+      // The model is unreachable here; the run exists all the same (and fails).
+      const run = await server.call("POST", "/agents/a-agent/execute", {
+        body: { input: "hi", wait: false },
+      });
+      expect(run.status, run.text).toBe(200);
       tenantA = {
         memory: (memory.body as { memory: { id: string } }).memory.id,
         knowledge: "a-knowledge",
         collection: "a-collection",
+        run: (run.body as { id: string }).id,
+        policy: (policy.body as { id: string }).id,
         agent: "a-agent",
         key: (key.body as { id: string }).id,
         user: user.id,
@@ -236,6 +257,9 @@ for (const target of databaseTargets) {
       expect((await server.call("GET", `/vectors/collections/${tenantA.collection}`)).status).toBe(200);
       const value = await server.call("GET", `/secrets/${tenantA.agent}/${tenantA.secret}`);
       expect((value.body as { value: string }).value).toBe("tenant a's value");
+      expect((await server.call("GET", `/runs/${tenantA.run}`)).status).toBe(200);
+      const policy = (await server.call("GET", `/policies/${tenantA.policy}`)).body as { enabled: boolean };
+      expect(policy.enabled).toBe(true);
     });
 
     it("lists only the caller's tenant", async () => {
@@ -248,6 +272,8 @@ for (const target of databaseTargets) {
       expect(roles.roles.map((r) => r.name)).not.toContain("a-role");
       const audit = (await server.call("GET", "/audit", as)).body as { entries: { actor_name: string }[] };
       expect(audit.entries.every((e) => e.actor_name === "b-admin")).toBe(true);
+      expect(((await server.call("GET", "/policies", as)).body as { items: unknown[] }).items).toEqual([]);
+      expect(((await server.call("GET", "/approvals", as)).body as { items: unknown[] }).items).toEqual([]);
       // The same username in another tenant is another user.
       await createUser(server, "a-user", ["viewer"], { as: tenantBAdmin });
     });

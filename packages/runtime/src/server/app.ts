@@ -1,3 +1,4 @@
+import websocket from "@fastify/websocket";
 import { API_PREFIX } from "@symbiont/protocol";
 import Fastify, { type FastifyInstance } from "fastify";
 import type { Logger } from "pino";
@@ -22,6 +23,10 @@ import type { MemoryService } from "../memory/memory-service.js";
 import { registerMetricsRoute, type ScrapeAccess } from "../observability/metrics-route.js";
 import type { PrometheusMetrics } from "../observability/prometheus.js";
 import type { Tracing } from "../observability/tracing.js";
+import { registerPolicyRoutes } from "../policies/policy-routes.js";
+import type { PolicyService } from "../policies/policy-service.js";
+import { registerRunRoutes } from "../runs/run-routes.js";
+import type { RunService } from "../runs/run-service.js";
 import { registerSecretRoutes } from "../secrets/secret-routes.js";
 import type { SecretService } from "../secrets/secret-service.js";
 import { registerSystemRoutes, type SystemRouteDependencies } from "../system/system-routes.js";
@@ -51,6 +56,8 @@ export interface AppDependencies {
   audit: AuditTrail;
   secrets: SecretService;
   dsl: DslService;
+  runs: RunService;
+  policies: PolicyService;
   limits: RateLimits;
   /** Prometheus metrics and who may scrape them; undefined when switched off. */
   prometheus: { metrics: PrometheusMetrics; access: () => ScrapeAccess } | undefined;
@@ -107,6 +114,8 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
 
   await registerCors(app, deps.corsOrigins);
   if (deps.docs) await registerDocs(app, { prefix: API_PREFIX, version: deps.version });
+  // Before any route: it turns routes with a wsHandler (GET /events) into WebSocket endpoints too.
+  await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
 
   const context: RouteBindingContext = {
     app,
@@ -137,5 +146,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     deps.toolReview.verifier,
     deps.toolReview.signerId,
   );
+  registerRunRoutes(context, deps.runs);
+  registerPolicyRoutes(context, deps.policies);
   return app;
 }

@@ -6,6 +6,7 @@ import * as auditLog from "./migrations/0003_audit_log.js";
 import * as usersAndSessions from "./migrations/0004_users_and_sessions.js";
 import * as secrets from "./migrations/0005_secrets.js";
 import * as memoryKnowledgeVectors from "./migrations/0006_memory_knowledge_vectors.js";
+import * as runs from "./migrations/0007_runs.js";
 import * as mcpAndReviews from "./migrations/0008_mcp_and_reviews.js";
 import * as toolKeyPins from "./migrations/0008b_tool_key_pins.js";
 import type { Database } from "./schema.js";
@@ -18,6 +19,7 @@ const migrations: Record<string, Migration> = {
   "0004_users_and_sessions": usersAndSessions,
   "0005_secrets": secrets,
   "0006_memory_knowledge_vectors": memoryKnowledgeVectors,
+  "0007_runs": runs,
   "0008_mcp_and_reviews": mcpAndReviews,
   "0008b_tool_key_pins": toolKeyPins,
 };

@@ -31,6 +31,9 @@ export interface Database {
   tool_analyses: ToolAnalysisTable;
   tool_signing_keys: ToolSigningKeyTable;
   tool_key_pins: ToolKeyPinTable;
+  runs: RunTable;
+  run_steps: RunStepTable;
+  policies: PolicyTable;
 }
 
 export interface UserTable {
@@ -365,4 +368,55 @@ export interface ToolKeyPinTable {
   public_key_pem: string;
   pinned_at: string;
   pinned_by: string;
+}
+
+/** A run of an agent. JSON columns: limits, state (the loop's conversation and queue), pending_approval. */
+export interface RunTable {
+  tenant_id: string;
+  id: string;
+  agent_id: string;
+  status: string;
+  model: string;
+  input: string;
+  output: string | null;
+  error: string | null;
+  steps_count: Generated<number>;
+  input_tokens: Generated<number>;
+  output_tokens: Generated<number>;
+  limits: string;
+  state: string;
+  pending_approval: string | null;
+  created_by: string;
+  created_at: string;
+  updated_at: string;
+  deadline_at: string;
+  finished_at: string | null;
+  /** The node id of the process driving the run. */
+  owner: string;
+  lease_until: string;
+}
+
+export interface RunStepTable {
+  tenant_id: string;
+  run_id: string;
+  seq: number;
+  kind: string;
+  at: string;
+  duration_ms: number;
+  /** JSON. */
+  data: string;
+}
+
+export interface PolicyTable {
+  tenant_id: string;
+  id: string;
+  name: string;
+  description: string | null;
+  agent_id: string | null;
+  policy: string;
+  effect: string;
+  requires_approval: number;
+  enabled: number;
+  created_at: string;
+  updated_at: string;
 }

@@ -1,0 +1,34 @@
+import { EventEmitter } from "node:events";
+import type { RunStatus, RunStep } from "@symbiont/protocol";
+
+export type RunEvent =
+  | { type: "run.status"; tenantId: string; agentId: string; runId: string; status: RunStatus; at: string }
+  | { type: "run.step"; tenantId: string; agentId: string; runId: string; step: RunStep }
+  | {
+      type: "approval.requested";
+      tenantId: string;
+      agentId: string;
+      runId: string;
+      tool: string;
+      arguments: Record<string, unknown>;
+      at: string;
+    };
+
+/** In-process fan-out of run changes: waiting callers and live subscribers listen here. */
+export class RunEvents {
+  private readonly emitter = new EventEmitter();
+
+  constructor() {
+    // Every waiting request and subscriber is a listener; there is no fixed bound on them.
+    this.emitter.setMaxListeners(0);
+  }
+
+  emit(event: RunEvent): void {
+    this.emitter.emit("event", event);
+  }
+
+  subscribe(listener: (event: RunEvent) => void): () => void {
+    this.emitter.on("event", listener);
+    return () => this.emitter.off("event", listener);
+  }
+}

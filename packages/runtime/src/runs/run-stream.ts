@@ -1,0 +1,213 @@
+import { type RunEventPayload, streamRoutes } from "@symbiont/protocol";
+import type { FastifyReply, FastifyRequest } from "fastify";
+import type { WebSocket } from "ws";
+import type { AgentRepository } from "../agents/agent-repository.js";
+import { type Scope, scopeAllows, scopeReachesAgent } from "../identity/scope.js";
+import { AppError, issuesOf, notFound, validationFailed } from "../server/app-error.js";
+import { authenticationError, type RouteBindingContext } from "../server/route-binding.js";
+import { SECURITY_HEADERS } from "../server/security-headers.js";
+import type { RunEvent, RunEvents } from "./run-events.js";
+import { isFinished, type RunRepository, type RunRow } from "./run-repository.js";
+
+const HEARTBEAT_MS = 15_000;
+/** Unsent bytes a subscriber may fall behind by before it is disconnected. */
+const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
+
+interface StreamDependencies {
+  runs: RunRepository;
+  agents: AgentRepository;
+  events: RunEvents;
+}
+
+/** Who follows what, settled (authenticated, authorised, validated) before any byte is streamed. */
+interface Subscription {
+  scope: Scope;
+  runId: string | undefined;
+  agentId: string | undefined;
+  run: RunRow | undefined;
+}
+
+/** Where the events go: a server-sent-events body or a WebSocket. */
+interface Sink {
+  send(payload: RunEventPayload): void;
+  heartbeat(): void;
+  end(): void;
+}
+
+function toPayload(event: RunEvent): RunEventPayload {
+  const base = { run_id: event.runId, agent_id: event.agentId };
+  if (event.type === "run.status") return { type: event.type, ...base, status: event.status, at: event.at };
+  if (event.type === "run.step") return { type: event.type, ...base, step: event.step };
+  return { type: event.type, ...base, tool: event.tool, arguments: event.arguments, at: event.at };
+}
+
+const subscriptions = new WeakMap<FastifyRequest, Subscription>();
+
+/**
+ * `GET /events`: server-sent events, or a WebSocket when the request asks for an upgrade. The tenant
+ * filter is the server's: a subscriber only ever receives events of its own tenant and of agents its
+ * credential reaches. Following one run first replays what it has done so far, so a client that
+ * subscribes late misses nothing.
+ */
+export function registerEventStream(context: RouteBindingContext, deps: StreamDependencies): void {
+  const definition = streamRoutes.streamEvents;
+  // Open streams would hold the server open at shutdown: they end first.
+  const open = new Set<() => void>();
+  context.app.addHook("preClose", (done) => {
+    for (const close of [...open]) close();
+    done();
+  });
+
+  const follow = (subscription: Subscription, sink: Sink, onEnd: (close: () => void) => void) => {
+    const { scope, runId, agentId, run } = subscription;
+    const wanted = (event: RunEvent) =>
+      event.tenantId === scope.tenantId &&
+      scopeReachesAgent(scope, event.agentId) &&
+      (runId === undefined || event.runId === runId) &&
+      (agentId === undefined || event.agentId === agentId);
+    // Live events are held back while the run's past is replayed, then deduplicated by step number.
+    let buffered: RunEvent[] | undefined = runId === undefined ? undefined : [];
+    let lastSeq = 0;
+    let closed = false;
+    const close = () => {
+      if (closed) return;
+      closed = true;
+      open.delete(close);
+      unsubscribe();
+      clearInterval(heartbeat);
+      sink.end();
+    };
+    const send = (event: RunEvent) => {
+      if (closed) return;
+      if (event.type === "run.step") {
+        if (event.step.seq <= lastSeq) return;
+        lastSeq = event.step.seq;
+      }
+      sink.send(toPayload(event));
+      // Following one run: the stream ends with it.
+      if (runId !== undefined && event.type === "run.status" && isFinished(event.status)) close();
+    };
+    const unsubscribe = deps.events.subscribe((event) => {
+      if (!wanted(event)) return;
+      if (buffered) buffered.push(event);
+      else send(event);
+    });
+    const heartbeat = setInterval(() => sink.heartbeat(), HEARTBEAT_MS);
+    open.add(close);
+    onEnd(close);
+    void (async () => {
+      try {
+        if (run) await replay(scope, run.id, deps, send);
+      } catch {
+        close();
+        return;
+      }
+      const pending = buffered ?? [];
+      buffered = undefined;
+      for (const event of pending) send(event);
+    })();
+  };
+
+  context.app.route({
+    method: "GET",
+    url: `${context.prefix}${definition.path}`,
+    // Runs before a WebSocket upgrade too, so a refused subscription gets a plain HTTP error.
+    preValidation: async (request: FastifyRequest) => {
+      subscriptions.set(request, await subscribe(context, deps, request));
+    },
+    handler: async (request: FastifyRequest, reply: FastifyReply) => {
+      const subscription = subscriptions.get(request) as Subscription;
+      reply.hijack();
+      const raw = reply.raw;
+      raw.writeHead(200, {
+        ...SECURITY_HEADERS,
+        "content-type": "text/event-stream; charset=utf-8",
+        "cache-control": "no-cache",
+        connection: "keep-alive",
+        "x-request-id": request.id,
+      });
+      follow(
+        subscription,
+        {
+          send: (payload) => {
+            // A subscriber that stops reading is dropped rather than buffered without bound.
+            if (raw.writableLength > MAX_BUFFERED_BYTES) raw.destroy();
+            else raw.write(`event: ${payload.type}\ndata: ${JSON.stringify(payload)}\n\n`);
+          },
+          heartbeat: () => raw.write(": keep-alive\n\n"),
+          end: () => raw.end(),
+        },
+        (close) => request.raw.on("close", close),
+      );
+    },
+    wsHandler: (socket: WebSocket, request: FastifyRequest) => {
+      const subscription = subscriptions.get(request) as Subscription;
+      follow(
+        subscription,
+        {
+          send: (payload) => {
+            if (socket.bufferedAmount > MAX_BUFFERED_BYTES) socket.terminate();
+            else socket.send(JSON.stringify(payload));
+          },
+          heartbeat: () => socket.ping(),
+          end: () => socket.close(1000, "done"),
+        },
+        (close) => {
+          socket.on("close", close);
+          socket.on("error", close);
+        },
+      );
+    },
+  });
+}
+
+async function subscribe(
+  context: RouteBindingContext,
+  deps: StreamDependencies,
+  request: FastifyRequest,
+): Promise<Subscription> {
+  const definition = streamRoutes.streamEvents;
+  await context.limits.checkAddress(request.ip);
+  const result = await context.authenticator.authenticate(request.headers.authorization);
+  if (!result.ok) throw authenticationError(result.reason);
+  const scope = result.scope;
+  if (!scopeAllows(scope, definition.auth))
+    throw new AppError("FORBIDDEN", `This credential lacks the ${definition.auth} permission`, {
+      required_permission: definition.auth,
+    });
+  await context.limits.checkPrincipal(scope, false);
+  const parsed = definition.query.safeParse(request.query);
+  if (!parsed.success) throw validationFailed(issuesOf(parsed.error, "query"));
+  const { run_id: runId, agent_id: agentId } = parsed.data;
+  const run = runId === undefined ? undefined : await deps.runs.find(scope, runId);
+  if (runId !== undefined && !run) throw notFound(`Run "${runId}"`);
+  if (agentId !== undefined && !(await deps.agents.findByTenantAndId(scope, agentId)))
+    throw notFound(`Agent "${agentId}"`);
+  return { scope, runId, agentId, run };
+}
+
+async function replay(
+  scope: Scope,
+  runId: string,
+  deps: { runs: RunRepository },
+  send: (event: RunEvent) => void,
+): Promise<void> {
+  const steps = await deps.runs.steps(scope.tenantId, runId);
+  const row = await deps.runs.find(scope, runId);
+  if (!row) return;
+  const ids = { tenantId: scope.tenantId, agentId: row.agent_id, runId };
+  for (const step of steps) {
+    send({
+      type: "run.step",
+      ...ids,
+      step: {
+        seq: step.seq,
+        kind: step.kind as "model_call",
+        at: step.at,
+        duration_ms: step.duration_ms,
+        data: JSON.parse(step.data) as Record<string, unknown>,
+      },
+    });
+  }
+  send({ type: "run.status", ...ids, status: row.status as "running", at: row.updated_at });
+}
