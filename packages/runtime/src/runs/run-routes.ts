@@ -1,10 +1,8 @@
 import { routes } from "@symbiont/protocol";
 import { bindRoute, type RouteBindingContext } from "../server/route-binding.js";
 import type { RunService } from "./run-service.js";
-import { registerEventStream } from "./run-stream.js";
 
 export function registerRunRoutes(context: RouteBindingContext, runs: RunService): void {
-  registerEventStream(context, runs.streamDependencies());
   bindRoute(context, routes.executeAgent, ({ scope, params, body }) =>
     runs.execute(scope, params.agent_id, body),
   );

@@ -27,6 +27,7 @@ import { registerPolicyRoutes } from "../policies/policy-routes.js";
 import type { PolicyService } from "../policies/policy-service.js";
 import { registerRunRoutes } from "../runs/run-routes.js";
 import type { RunService } from "../runs/run-service.js";
+import { registerEventStream } from "../runs/run-stream.js";
 import { registerSecretRoutes } from "../secrets/secret-routes.js";
 import type { SecretService } from "../secrets/secret-service.js";
 import { registerSystemRoutes, type SystemRouteDependencies } from "../system/system-routes.js";
@@ -114,8 +115,6 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
 
   await registerCors(app, deps.corsOrigins);
   if (deps.docs) await registerDocs(app, { prefix: API_PREFIX, version: deps.version });
-  // Before any route: it turns routes with a wsHandler (GET /events) into WebSocket endpoints too.
-  await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
 
   const context: RouteBindingContext = {
     app,
@@ -147,6 +146,12 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     deps.toolReview.signerId,
   );
   registerRunRoutes(context, deps.runs);
+  // WebSocket support adds hooks to every request of the context it is registered in, which the
+  // hot routes should not pay for: only the event stream's own context gets it.
+  await app.register(async (events) => {
+    await events.register(websocket, { options: { maxPayload: 64 * 1024 } });
+    registerEventStream({ ...context, app: events }, deps.runs.streamDependencies());
+  });
   registerPolicyRoutes(context, deps.policies);
   return app;
 }
