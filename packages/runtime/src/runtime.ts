@@ -21,6 +21,7 @@ import type { RateLimiter } from "./limits/rate-limiter.js";
 import { RateLimits } from "./limits/rate-limits.js";
 import type { McpService } from "./mcp/mcp-service.js";
 import { openMcp } from "./mcp/open-mcp.js";
+import { MemoryTools } from "./memory/memory-tools.js";
 import { CpuSampler } from "./metrics/cpu-sampler.js";
 import { PrometheusMetrics } from "./observability/prometheus.js";
 import { openTracing, type Tracing } from "./observability/tracing.js";
@@ -160,7 +161,12 @@ export async function startRuntime(initial: Config, options: StartOptions = {}):
       agents: agentRepository,
       models: new ModelProviders(() => config, secrets.resolver),
       // MCP tools reach runs through their provider, which lets only signed, unchanged tools through.
-      tools: new ToolCatalog([new BuiltinTools(), mcp.toolProvider, ...(options.toolProviders ?? [])]),
+      tools: new ToolCatalog([
+        new BuiltinTools(),
+        new MemoryTools(retrieval.memory.service, retrieval.knowledge),
+        mcp.toolProvider,
+        ...(options.toolProviders ?? []),
+      ]),
       policies,
       events: runEvents,
       config: () => config,

@@ -457,10 +457,12 @@ export class RunLoop {
     if (failure !== undefined) throw describeModelError(resolved, failure);
     const response = await stream.response;
     // The SDK answers some calls itself (a tool name it cannot parse, say); those need no result of ours.
-    const answered = new Set<string>();
+    const answered = new Map<string, unknown>();
     for (const message of response.messages) {
       if (message.role !== "tool") continue;
-      for (const part of message.content) if (part.type === "tool-result") answered.add(part.toolCallId);
+      for (const part of message.content)
+        if (part.type === "tool-result")
+          answered.set(part.toolCallId, "value" in part.output ? part.output.value : part.output);
     }
     trace.state.messages.push(...response.messages);
     trace.state.queue = calls.filter((call) => !answered.has(call.toolCallId));
@@ -476,6 +478,19 @@ export class RunLoop {
       finish_reason: finishReason,
       ...(warnings.length > 0 ? { warnings } : {}),
     });
+    // A call the SDK refused itself (a tool this agent is not offered, say) never ran: the run
+    // records the refusal like any other, so what the model tried is visible on the run.
+    for (const call of calls) {
+      if (!answered.has(call.toolCallId)) continue;
+      await trace.step("tool_call", 0, {
+        tool: call.toolName,
+        tool_call_id: call.toolCallId,
+        arguments: call.input ?? null,
+        executed: false,
+        result: answered.get(call.toolCallId) ?? null,
+        is_error: true,
+      });
+    }
     return calls.length === 0 ? text : undefined;
   }
 }

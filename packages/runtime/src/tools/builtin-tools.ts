@@ -14,7 +14,7 @@ const CURRENT_TIME: ToolDefinition = {
   source: "builtin",
 };
 
-/** Tools the runtime carries itself. Only real ones: a clock, until memory and knowledge exist. */
+/** The clock, a tool the runtime carries itself; memory and knowledge tools are in memory/memory-tools.ts. */
 export class BuiltinTools implements ToolProvider {
   constructor(private readonly now: () => Date = () => new Date()) {}
 
