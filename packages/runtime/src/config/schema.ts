@@ -222,6 +222,9 @@ export const ConfigSchema = z.strictObject({
     .default(25)
     .describe("How long execute waits for a run by default; v1 clients re-send POSTs after 30 s"),
   toolTimeoutMs: integer(100, 3_600_000).default(60_000),
+  runLeaseSeconds: integer(2, 3_600)
+    .default(60)
+    .describe("How long a node vouches for its runs; another node fails them this long after it dies"),
 });
 export type Config = z.infer<typeof ConfigSchema>;
 

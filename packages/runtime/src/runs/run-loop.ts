@@ -11,7 +11,7 @@ import type { ToolCatalog } from "../tools/tool-catalog.js";
 import type { ToolResult } from "../tools/tool-provider.js";
 import { describeModelError, ModelCallError, type ModelProviders } from "./model-providers.js";
 import type { RunEvents } from "./run-events.js";
-import type { RunChanges, RunRepository, RunRow } from "./run-repository.js";
+import type { RunChanges, RunRepository, RunRow, SweptRun } from "./run-repository.js";
 import { type LoopState, type PlannedCall, restoreScope } from "./run-state.js";
 import { RunTrace, withTimeout } from "./run-trace.js";
 
@@ -35,9 +35,6 @@ export interface RunLoopDependencies {
   nodeId: string;
   now?: () => Date;
 }
-
-/** How long a node vouches for its runs; renewed three times per period, swept twice. */
-export const RUN_LEASE_MS = 60_000;
 
 type StopReason = "cancelled" | "timed_out" | "shutdown";
 
@@ -109,7 +106,7 @@ export class RunLoop {
 
   /** The lease of a run started now. */
   leaseUntil(): string {
-    return new Date(this.now().getTime() + RUN_LEASE_MS).toISOString();
+    return new Date(this.now().getTime() + this.leaseMs).toISOString();
   }
 
   /**
@@ -119,30 +116,56 @@ export class RunLoop {
    */
   async open(): Promise<number> {
     const at = this.now().toISOString();
-    const interrupted =
-      (await this.deps.runs.failInterrupted(at, { owner: this.deps.nodeId })) +
-      (await this.deps.runs.failInterrupted(at, { leaseBefore: at }));
-    await this.deps.runs.timeOutWaiting(at);
+    const interrupted = [
+      ...(await this.deps.runs.failInterrupted(at, { owner: this.deps.nodeId })),
+      ...(await this.deps.runs.failInterrupted(at, { leaseBefore: at })),
+    ];
+    this.announce(interrupted, "failed", at);
+    this.announce(await this.deps.runs.timeOutWaiting(at), "timed_out", at);
     const renew = setInterval(() => {
       // Only runs with a live driver here: one whose driver failed stops being vouched for, and is swept.
       const ids = [...this.active.keys()].map((key) => key.slice(key.indexOf("\u0000") + 1));
       this.deps.runs.renewLeases(this.deps.nodeId, ids, this.leaseUntil()).catch((error: unknown) => {
         this.deps.log.warn({ err: (error as Error).message }, "could not renew run leases");
       });
-    }, RUN_LEASE_MS / 3);
+    }, this.leaseMs / 3);
     const sweep = setInterval(() => {
       const now = this.now().toISOString();
       Promise.all([
         this.deps.runs.failInterrupted(now, { leaseBefore: now }),
         this.deps.runs.timeOutWaiting(now),
-      ]).catch((error: unknown) => {
-        this.deps.log.warn({ err: (error as Error).message }, "could not sweep abandoned runs");
-      });
-    }, RUN_LEASE_MS / 2);
+      ])
+        .then(([failed, timedOut]) => {
+          this.announce(failed, "failed", now);
+          this.announce(timedOut, "timed_out", now);
+        })
+        .catch((error: unknown) => {
+          this.deps.log.warn({ err: (error as Error).message }, "could not sweep abandoned runs");
+        });
+    }, this.leaseMs / 2);
     renew.unref();
     sweep.unref();
     this.timers.push(renew, sweep);
-    return interrupted;
+    return interrupted.length;
+  }
+
+  /** Lease length; read once, as the timers are set at start. */
+  private get leaseMs(): number {
+    return this.deps.config().runLeaseSeconds * 1000;
+  }
+
+  /** Runs ended by a sweep rather than their own driver: subscribers must hear of it too. */
+  private announce(runs: SweptRun[], status: "failed" | "timed_out", at: string): void {
+    for (const run of runs) {
+      this.deps.events.emit({
+        type: "run.status",
+        tenantId: run.tenant_id,
+        agentId: run.agent_id,
+        runId: run.id,
+        status,
+        at,
+      });
+    }
   }
 
   isActive(tenantId: string, runId: string): boolean {

@@ -15,6 +15,13 @@ export interface RunCursor {
 const UNFINISHED: RunStatus[] = ["queued", "running", "awaiting_approval"];
 
 /** Runs and their steps. Reads by a caller take its Scope; the run loop itself works by tenant id. */
+/** A run a sweep ended: enough to tell its subscribers. */
+export interface SweptRun {
+  tenant_id: string;
+  agent_id: string;
+  id: string;
+}
+
 export class RunRepository {
   constructor(private readonly db: Kysely<Database>) {}
 
@@ -125,7 +132,10 @@ export class RunRepository {
    * interrupted: at start-up those of this node (the same data dir), and at any time those whose
    * node let the lease run out. Runs waiting for a human keep waiting: their state is on disk.
    */
-  async failInterrupted(at: string, filter: { owner: string } | { leaseBefore: string }): Promise<number> {
+  async failInterrupted(
+    at: string,
+    filter: { owner: string } | { leaseBefore: string },
+  ): Promise<SweptRun[]> {
     let query = this.db
       .updateTable("runs")
       .set({
@@ -139,13 +149,12 @@ export class RunRepository {
       "owner" in filter
         ? query.where("owner", "=", filter.owner)
         : query.where("lease_until", "<", filter.leaseBefore);
-    const result = await query.executeTakeFirst();
-    return Number(result.numUpdatedRows);
+    return query.returning(["tenant_id", "agent_id", "id"]).execute();
   }
 
   /** Runs still waiting for a human when their wall time ran out end as timed out. */
-  async timeOutWaiting(at: string): Promise<number> {
-    const result = await this.db
+  async timeOutWaiting(at: string): Promise<SweptRun[]> {
+    return this.db
       .updateTable("runs")
       .set({
         status: "timed_out",
@@ -156,8 +165,8 @@ export class RunRepository {
       })
       .where("status", "=", "awaiting_approval")
       .where("deadline_at", "<", at)
-      .executeTakeFirst();
-    return Number(result.numUpdatedRows);
+      .returning(["tenant_id", "agent_id", "id"])
+      .execute();
   }
 
   /** Takes over a run (a resumed one) and vouches for it until `until`. */

@@ -2,8 +2,14 @@ import type { Run } from "@symbiont/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { databaseTargets, type FreshDatabase } from "../../../../test/support/databases.js";
 import { type ModelServer, startOpenAiServer } from "../../../../test/support/model-servers.js";
-import { sampleAgent, startTestRuntime, type TestRuntime } from "../../../../test/support/runtime.js";
+import {
+  sampleAgent,
+  startTestRuntime,
+  TEST_API_KEY,
+  type TestRuntime,
+} from "../../../../test/support/runtime.js";
 import { conversation, RecordingTools } from "../../../../test/support/scripted-agents.js";
+import { collectEvents } from "../../../../test/support/sse.js";
 import { RunRepository } from "./run-repository.js";
 
 for (const target of databaseTargets) {
@@ -101,10 +107,10 @@ for (const target of databaseTargets) {
       expect(leases.find((r) => r.id === orphan.id)?.lease_until).not.toBe(later);
       expect(
         await runs.failInterrupted(new Date().toISOString(), { leaseBefore: new Date().toISOString() }),
-      ).toBe(0);
+      ).toHaveLength(0);
       expect(
         await runs.failInterrupted(later, { leaseBefore: new Date(Date.now() + 8_000_000).toISOString() }),
-      ).toBe(1);
+      ).toHaveLength(1);
       expect((await read(alive.id)).status).toBe("failed");
 
       const decided = await second.call("POST", `/runs/${waiting.id}/approval`, {
@@ -126,6 +132,44 @@ for (const target of databaseTargets) {
       ]);
       expect(firstTools.calls).toEqual([]);
       expect(tools.calls.map((c) => c.runId)).toEqual([waiting.id]);
+    });
+
+    it("tells a run's subscribers when a sweep ends it", async () => {
+      const swept = await target.create();
+      const tools = new RecordingTools();
+      const server = await startTestRuntime(
+        swept,
+        { ollamaBaseUrl: model.url, runLeaseSeconds: 2 },
+        { toolProviders: [tools] },
+      );
+      try {
+        await server.call("POST", "/agents", { body: sampleAgent("ops", { tools: ["deploy"] }) });
+        await server.call("POST", "/policies", {
+          body: { name: "ask", policy: '@approval("required") permit(principal, action, resource);' },
+        });
+        const run = (await server.call("POST", "/agents/ops/execute", { body: { input: "deploy: now" } }))
+          .body as Run;
+        expect(run.status).toBe("awaiting_approval");
+        await server.runtime.store.db
+          .updateTable("runs")
+          .set({ deadline_at: "2000-01-01T00:00:00.000Z" })
+          .where("id", "=", run.id)
+          .execute();
+        // The sweep runs every second with a 2 s lease; the stream must hear the end and close.
+        const { events, ended } = await collectEvents(
+          `${server.api}/events?run_id=${run.id}`,
+          { authorization: `Bearer ${TEST_API_KEY}` },
+          { timeoutMs: 8_000 },
+        );
+        expect(events.map((e) => (e.data as { status?: string }).status).filter(Boolean)).toContain(
+          "timed_out",
+        );
+        expect(ended).toBe(true);
+        expect(tools.calls).toEqual([]);
+      } finally {
+        await server.close();
+        await swept.dispose();
+      }
     });
   });
 }
