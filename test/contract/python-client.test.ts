@@ -1,51 +1,14 @@
-import { request } from "node:http";
-import { gunzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { databaseTargets } from "../support/databases.js";
+import { pythonCall } from "../support/python-call.js";
 import { TEST_API_KEY, useTestRuntime } from "../support/runtime.js";
 
-/**
- * Sends requests the way the Python SDK 0.3.x does (python-requests headers, every model field
- * present, bodyless calls without Content-Type) and parses replies with that client's rules
- * (../shared/contract/api-v1.md §2): required fields present and non-null, ints integral, enums exact.
+/*
+ * The v1 Python client's view: requests go out as the Python SDK 0.3.x sends them (pythonCall), and
+ * replies are parsed with that client's rules (../shared/contract/api-v1.md §2): required fields
+ * present and non-null, ints integral, enums exact.
  */
-function pythonCall(
-  base: string,
-  method: string,
-  path: string,
-  body?: unknown,
-  token: string | null = TEST_API_KEY,
-) {
-  const url = new URL(`${base}${path}`);
-  const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
-  const headers: Record<string, string> = {
-    "User-Agent": "python-requests/2.32.3",
-    "Accept-Encoding": "gzip, deflate",
-    Accept: "*/*",
-    Connection: "keep-alive",
-    "Content-Length": String(payload?.length ?? 0),
-  };
-  if (token) headers.Authorization = `Bearer ${token}`;
-  if (payload) headers["Content-Type"] = "application/json";
-  return new Promise<{ status: number; contentType: string; text: string }>((resolve, reject) => {
-    const req = request(url, { method, headers }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on("data", (c: Buffer) => chunks.push(c));
-      res.on("end", () => {
-        let raw = Buffer.concat(chunks);
-        if (res.headers["content-encoding"] === "gzip") raw = gunzipSync(raw);
-        resolve({
-          status: res.statusCode ?? 0,
-          contentType: String(res.headers["content-type"] ?? ""),
-          text: raw.toString("utf8"),
-        });
-      });
-    });
-    req.on("error", reject);
-    req.end(payload);
-  });
-}
 
 // The client's models, written from the contract rather than imported, so a drift in our schemas shows.
 const datetime = z.string().refine((s) => !Number.isNaN(Date.parse(s)), "RFC 3339 datetime");
