@@ -10,7 +10,8 @@ import type {
 } from "@symbiont/protocol";
 import { type Scope, scopeReachesAgent } from "../identity/scope.js";
 import { AppError, conflict, notFound } from "../server/app-error.js";
-import type { AgentChanges, AgentRepository, AgentRow, PageCursor } from "./agent-repository.js";
+import { decodeCursor, encodeCursor } from "../server/page-cursor.js";
+import type { AgentChanges, AgentRepository, AgentRow } from "./agent-repository.js";
 
 const DEFAULT_PAGE_SIZE = 50;
 
@@ -30,28 +31,6 @@ function toDefinition(row: AgentRow): AgentDefinition {
     created_at: row.created_at,
     updated_at: row.updated_at,
   };
-}
-
-function encodeCursor(row: AgentRow): string {
-  return Buffer.from(JSON.stringify([row.created_at, row.id]), "utf8").toString("base64url");
-}
-
-function decodeCursor(cursor: string): PageCursor {
-  try {
-    const [createdAt, id] = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")) as unknown[];
-    if (typeof createdAt === "string" && typeof id === "string") return { createdAt, id };
-  } catch {
-    // fall through to the error below
-  }
-  throw new AppError(
-    "VALIDATION_FAILED",
-    "Invalid request: query.cursor: is not a cursor this server issued",
-    {
-      issues: [
-        { field: "query.cursor", message: "is not a cursor this server issued; pass next_cursor unchanged" },
-      ],
-    },
-  );
 }
 
 /**

@@ -14,10 +14,11 @@ import type { AgentRepository } from "../agents/agent-repository.js";
 import { type AuditTrail, actorOf } from "../audit/audit-trail.js";
 import type { Config } from "../config/schema.js";
 import type { Scope } from "../identity/scope.js";
-import { AppError, conflict, notFound } from "../server/app-error.js";
+import { conflict, notFound } from "../server/app-error.js";
+import { decodeCursor, encodeCursor } from "../server/page-cursor.js";
 import type { RunEvents } from "./run-events.js";
 import type { RunLoop } from "./run-loop.js";
-import { isFinished, type RunCursor, type RunRepository, type RunRow, UNFINISHED } from "./run-repository.js";
+import { isFinished, type RunRepository, type RunRow, UNFINISHED } from "./run-repository.js";
 import { effectiveLimits, type LoopState, storeScope } from "./run-state.js";
 
 const DEFAULT_PAGE_SIZE = 50;
@@ -44,28 +45,6 @@ function toSummary(row: RunRow): RunSummary {
     updated_at: row.updated_at,
     finished_at: row.finished_at,
   };
-}
-
-function encodeCursor(row: RunRow): string {
-  return Buffer.from(JSON.stringify([row.created_at, row.id]), "utf8").toString("base64url");
-}
-
-function decodeCursor(cursor: string): RunCursor {
-  try {
-    const [createdAt, id] = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")) as unknown[];
-    if (typeof createdAt === "string" && typeof id === "string") return { createdAt, id };
-  } catch {
-    // fall through to the error below
-  }
-  throw new AppError(
-    "VALIDATION_FAILED",
-    "Invalid request: query.cursor: is not a cursor this server issued",
-    {
-      issues: [
-        { field: "query.cursor", message: "is not a cursor this server issued; pass next_cursor unchanged" },
-      ],
-    },
-  );
 }
 
 /** Statuses after which a caller waiting on execute gets its answer. */
