@@ -38,8 +38,8 @@ export function registerIdentityRoutes(context: RouteBindingContext, services: I
     reply.header("cache-control", "public, max-age=300").type("application/json");
     return jwks();
   });
-  bindRoute(context, routes.rotateSigningKey, async ({ scope }) => {
-    tenants.checkInstanceAdmin(scope);
+  // Instance-only: route binding refuses system:admin outside the instance tenant.
+  bindRoute(context, routes.rotateSigningKey, async () => {
     const rotated = await signingKeys.rotate();
     return {
       kid: rotated.kid,

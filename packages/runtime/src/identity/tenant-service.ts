@@ -68,7 +68,7 @@ export class TenantService {
     return this.get(scope, id);
   }
 
-  checkInstanceAdmin(scope: Scope): void {
+  private checkInstanceAdmin(scope: Scope): void {
     if (scope.tenantId !== DEFAULT_TENANT_ID) {
       throw new AppError(
         "FORBIDDEN",

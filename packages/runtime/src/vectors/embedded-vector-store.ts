@@ -262,38 +262,29 @@ export class EmbeddedVectorStore implements VectorStore {
       index.metric === "ip" && (await this.distanceOf(tenantId, space)) === "cosine"
         ? normalize(query)
         : query;
+    const exactly = async (
+      candidates: Awaited<ReturnType<NonNullable<typeof options.candidates>>> | undefined,
+    ) => ({
+      hits: await exactFromRows(
+        this.store.db,
+        tenantId,
+        space,
+        index.metric,
+        q,
+        k,
+        candidates,
+        options.accept,
+      ),
+      exact: true,
+    });
     if (options.exact && index.approximate) {
       const candidates = options.candidates ? await options.candidates() : undefined;
-      return {
-        hits: await exactFromRows(
-          this.store.db,
-          tenantId,
-          space,
-          index.metric,
-          q,
-          k,
-          candidates,
-          options.accept,
-        ),
-        exact: true,
-      };
+      return exactly(candidates);
     }
     const { hits, complete } = index.search(q, k, options.accept);
     if (hits.length < k && !complete && options.candidates) {
       const candidates = await options.candidates();
-      return {
-        hits: await exactFromRows(
-          this.store.db,
-          tenantId,
-          space,
-          index.metric,
-          q,
-          k,
-          candidates,
-          options.accept,
-        ),
-        exact: true,
-      };
+      return exactly(candidates);
     }
     return { hits, exact: !index.approximate };
   }
