@@ -16,12 +16,14 @@ export interface OtlpSpan {
  * A local OTLP/HTTP traces endpoint: what a collector receives, kept for the test to read. It speaks
  * the JSON encoding of the OTLP protocol, which the runtime's exporter sends.
  */
-export async function startOtlpReceiver(): Promise<{
+export interface OtlpReceiver {
   url: string;
   spans: OtlpSpan[];
   bodies: string[];
   close(): Promise<void>;
-}> {
+}
+
+export async function startOtlpReceiver(): Promise<OtlpReceiver> {
   const spans: OtlpSpan[] = [];
   const bodies: string[] = [];
   const server: Server = createServer((request, response) => {

@@ -24,6 +24,8 @@ import { openMcp } from "./mcp/open-mcp.js";
 import { MemoryTools } from "./memory/memory-tools.js";
 import { CpuSampler } from "./metrics/cpu-sampler.js";
 import { PrometheusMetrics } from "./observability/prometheus.js";
+import { timeOperations } from "./observability/retrieval-metrics.js";
+import { RunObservability } from "./observability/run-observability.js";
 import { openTracing, type Tracing } from "./observability/tracing.js";
 import { PolicyRepository } from "./policies/policy-repository.js";
 import { PolicyService } from "./policies/policy-service.js";
@@ -147,14 +149,36 @@ export async function startRuntime(initial: Config, options: StartOptions = {}):
     const firstAdminKey = config.apiKey ? undefined : await createFirstAdminKey(apiKeys);
     const audit = new AuditTrail(new AuditRepository(store));
     const agentRepository = new AgentRepository(store.db, store.changeVersion);
-    const agents = new AgentService(agentRepository);
+    const runRepository = new RunRepository(store.db);
+    const agents = new AgentService(agentRepository, (tenantId, agentId) =>
+      runRepository.countUnfinished(tenantId, agentId),
+    );
     const secrets = await openSecrets(store, () => config, log, audit);
     const identity = await openIdentity(store, audit, () => config, secrets.sealer("identity"));
     retrieval = await openRetrieval(store, config);
+    if (metrics) {
+      timeOperations(metrics.retrieval, "memory", retrieval.memory.service, [
+        "add",
+        "search",
+        "conversation",
+        "delete",
+      ]);
+      timeOperations(metrics.retrieval, "knowledge", retrieval.knowledge, [
+        "add",
+        "search",
+        "context",
+        "delete",
+      ]);
+      timeOperations(metrics.retrieval, "vectors", retrieval.collections, [
+        "upsert",
+        "search",
+        "textSearch",
+        "deletePoints",
+      ]);
+    }
     const mcp = openMcp(store, () => config, log, audit, secrets);
     mcpOpened = mcp;
     const runEvents = new RunEvents();
-    const runRepository = new RunRepository(store.db);
     const policies = new PolicyService(new PolicyRepository(store.db));
     const runLoop = new RunLoop({
       runs: runRepository,
@@ -172,6 +196,7 @@ export async function startRuntime(initial: Config, options: StartOptions = {}):
       config: () => config,
       log,
       nodeId: nodeIdOf(config.dataDir),
+      observability: new RunObservability(metrics, tracing),
     });
     const interrupted = await runLoop.open();
     if (interrupted > 0) log.warn({ runs: interrupted }, "runs interrupted by the last stop marked failed");

@@ -40,6 +40,8 @@ function toDefinition(row: AgentRow): AgentDefinition {
 export class AgentService {
   constructor(
     private readonly agents: AgentRepository,
+    /** How many of an agent's runs have not ended yet: its active tasks. */
+    private readonly activeTasks: (tenantId: string, agentId: string) => Promise<number>,
     private readonly now: () => Date = () => new Date(),
   ) {}
 
@@ -104,7 +106,11 @@ export class AgentService {
       agent_id: row.id,
       state: row.state as AgentState,
       last_activity: row.last_activity_at,
-      resource_usage: { memory_bytes: 0, cpu_percent: 0, active_tasks: 0 },
+      resource_usage: {
+        memory_bytes: 0,
+        cpu_percent: 0,
+        active_tasks: await this.activeTasks(row.tenant_id, row.id),
+      },
     };
   }
 

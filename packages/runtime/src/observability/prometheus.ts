@@ -1,5 +1,7 @@
 import { Counter, collectDefaultMetrics, Gauge, Registry } from "prom-client";
 import { HttpStats } from "./http-stats.js";
+import { RetrievalMetrics } from "./retrieval-metrics.js";
+import { RunMetrics } from "./run-metrics.js";
 
 /**
  * The runtime's Prometheus metrics, in a registry of its own (several runtimes may share a process
@@ -8,12 +10,16 @@ import { HttpStats } from "./http-stats.js";
 export class PrometheusMetrics {
   readonly registry = new Registry();
   readonly http = new HttpStats();
+  readonly runs: RunMetrics;
+  readonly retrieval: RetrievalMetrics;
   private readonly authFailures: Counter<"reason">;
   private readonly rateLimited: Counter<"budget">;
 
   constructor(agentCounts: () => Promise<Record<string, number>>) {
     collectDefaultMetrics({ register: this.registry });
     const registers = [this.registry];
+    this.runs = new RunMetrics(this.registry);
+    this.retrieval = new RetrievalMetrics(this.registry);
     this.authFailures = new Counter({
       name: "symbiont_auth_failures_total",
       help: "Requests refused for their credential: missing, malformed, invalid, expired or revoked",

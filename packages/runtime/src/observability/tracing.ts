@@ -6,6 +6,7 @@ import {
   SpanStatusCode,
   type TextMapGetter,
   type Tracer,
+  trace,
 } from "@opentelemetry/api";
 import type { FastifyReply, FastifyRequest } from "fastify";
 
@@ -65,6 +66,13 @@ export class Tracing {
       span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error)?.name ?? "server error" });
     }
     span.end();
+  }
+
+  /** The W3C traceparent of a request's span, for work it starts to join the request's trace. */
+  traceparentOf(request: FastifyRequest): string | undefined {
+    const context = this.spans.get(request)?.spanContext();
+    if (!context || !trace.isSpanContextValid(context)) return undefined;
+    return `00-${context.traceId}-${context.spanId}-${context.traceFlags.toString(16).padStart(2, "0")}`;
   }
 
   /** Exports what is buffered and stops. */

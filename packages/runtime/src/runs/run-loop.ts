@@ -5,6 +5,7 @@ import type { AgentRepository, AgentRow } from "../agents/agent-repository.js";
 import type { AuditActor } from "../audit/audit-trail.js";
 import type { Config } from "../config/schema.js";
 import type { Scope } from "../identity/scope.js";
+import { RunObservability, type RunObservation } from "../observability/run-observability.js";
 import type { PolicyService } from "../policies/policy-service.js";
 import { SecretReferenceError } from "../secrets/secret-resolver.js";
 import type { ToolCatalog } from "../tools/tool-catalog.js";
@@ -33,8 +34,12 @@ export interface RunLoopDependencies {
   log: Logger;
   /** This node's id: runs it drives carry it, with a lease it keeps renewing. */
   nodeId: string;
+  /** Metrics and spans of runs; absent, runs are not observed. */
+  observability?: RunObservability;
   now?: () => Date;
 }
+
+const UNOBSERVED = new RunObservability(undefined, undefined);
 
 type StopReason = "cancelled" | "timed_out" | "shutdown";
 
@@ -221,12 +226,13 @@ export class RunLoop {
     const remaining = Date.parse(row.deadline_at) - this.now().getTime();
     const timer = setTimeout(() => controller.abort("timed_out"), Math.max(0, remaining));
     const trace = new RunTrace(this.deps, row, JSON.parse(row.state) as LoopState);
+    const observation = this.observe(row, trace.state, resumption !== undefined);
     try {
       const scope = restoreScope(trace.state.scope);
       const agent = await this.deps.agents.findByTenantAndId(scope, row.agent_id);
       if (!agent) throw new RunEnd("failed", `agent "${row.agent_id}" no longer exists`);
       const limits = JSON.parse(row.limits) as RunLimits;
-      const context = { scope, agent, limits, signal: controller.signal, trace };
+      const context = { scope, agent, limits, signal: controller.signal, trace, observation };
       if (resumption) await this.applyDecision(context, resumption);
       for (;;) {
         while (trace.state.queue.length > 0) {
@@ -248,6 +254,7 @@ export class RunLoop {
         finished_at: this.now().toISOString(),
       });
       if (finished) {
+        observation.end(end.status);
         await this.deps.runs
           .countOnAgent(
             tenantId,
@@ -260,7 +267,19 @@ export class RunLoop {
       }
     } finally {
       clearTimeout(timer);
+      // Paused for a human, or ended by someone else: this node's part of the run is over either way.
+      observation.end("paused");
     }
+  }
+
+  private observe(row: RunRow, state: LoopState, resumed: boolean): RunObservation {
+    return (this.deps.observability ?? UNOBSERVED).startRun({
+      tenantId: row.tenant_id,
+      agentId: row.agent_id,
+      runId: row.id,
+      traceparent: state.traceparent,
+      resumed,
+    });
   }
 
   private endOf(error: unknown, signal: AbortSignal): RunEnd {
@@ -354,6 +373,7 @@ export class RunLoop {
         source: tool.definition.source,
         arguments: args,
       });
+      context.observation.gateDecision(verdict.decision, (performance.now() - gateStarted) / 1000);
       const gateData = {
         tool: call.toolName,
         tool_call_id: call.toolCallId,
@@ -398,6 +418,7 @@ export class RunLoop {
       }
     }
     const started = performance.now();
+    const observed = context.observation.toolCall(call.toolName, tool.definition.source);
     let result: ToolResult;
     try {
       result = await withTimeout(
@@ -411,9 +432,11 @@ export class RunLoop {
         signal,
       );
     } catch (error) {
+      observed.end(error as Error);
       if (signal.aborted) throw error;
       result = { content: `the tool failed: ${(error as Error).message}`, isError: true };
     }
+    observed.end(result);
     trace.state.queue.shift();
     trace.state.messages.push(toolMessage(call, result));
     await trace.step("tool_call", performance.now() - started, {
@@ -446,6 +469,7 @@ export class RunLoop {
       });
     }
     const started = performance.now();
+    const observed = context.observation.modelCall(resolved.provider, resolved.modelId);
     let text = "";
     const calls: PlannedCall[] = [];
     let usage = { input: 0, output: 0 };
@@ -464,20 +488,33 @@ export class RunLoop {
       maxRetries: 0,
       onError: () => {},
     });
-    for await (const part of stream.fullStream) {
-      if (part.type === "text-delta") text += part.text;
-      else if (part.type === "start-step")
-        for (const w of part.warnings)
-          warnings.push("details" in w && w.details ? w.details : JSON.stringify(w));
-      else if (part.type === "tool-call")
-        calls.push({ toolCallId: part.toolCallId, toolName: part.toolName, input: part.input });
-      else if (part.type === "finish-step") {
-        usage = { input: part.usage.inputTokens ?? 0, output: part.usage.outputTokens ?? 0 };
-        finishReason = part.finishReason;
-      } else if (part.type === "error") failure = part.error;
+    try {
+      for await (const part of stream.fullStream) {
+        if (part.type === "text-delta") text += part.text;
+        else if (part.type === "start-step")
+          for (const w of part.warnings)
+            warnings.push("details" in w && w.details ? w.details : JSON.stringify(w));
+        else if (part.type === "tool-call")
+          calls.push({ toolCallId: part.toolCallId, toolName: part.toolName, input: part.input });
+        else if (part.type === "finish-step") {
+          usage = { input: part.usage.inputTokens ?? 0, output: part.usage.outputTokens ?? 0 };
+          finishReason = part.finishReason;
+        } else if (part.type === "error") failure = part.error;
+      }
+    } catch (error) {
+      observed.end(error as Error);
+      throw error;
     }
-    if (signal.aborted) throw new Error("aborted");
-    if (failure !== undefined) throw describeModelError(resolved, failure);
+    if (signal.aborted) {
+      observed.end(new Error("aborted"));
+      throw new Error("aborted");
+    }
+    if (failure !== undefined) {
+      const error = describeModelError(resolved, failure);
+      observed.end(error);
+      throw error;
+    }
+    observed.end({ inputTokens: usage.input, outputTokens: usage.output, finishReason });
     const response = await stream.response;
     // The SDK answers some calls itself (a tool name it cannot parse, say); those need no result of ours.
     const answered = new Map<string, unknown>();
@@ -524,4 +561,5 @@ interface LoopContext {
   limits: RunLimits;
   signal: AbortSignal;
   trace: RunTrace;
+  observation: RunObservation;
 }

@@ -191,6 +191,18 @@ export class RunRepository {
       .execute();
   }
 
+  /** An agent's runs not yet ended (queued, running, waiting for a human), on every node. */
+  async countUnfinished(tenantId: string, agentId: string): Promise<number> {
+    const row = await this.db
+      .selectFrom("runs")
+      .select((eb) => eb.fn.countAll<number | string>().as("count"))
+      .where("tenant_id", "=", tenantId)
+      .where("agent_id", "=", agentId)
+      .where("status", "in", UNFINISHED)
+      .executeTakeFirstOrThrow();
+    return Number(row.count);
+  }
+
   /** Counts the finished run on its agent, for the agent's status and metrics. */
   async countOnAgent(tenantId: string, agentId: string, succeeded: boolean, durationMs: number, at: string) {
     await this.db

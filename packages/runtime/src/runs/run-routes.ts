@@ -3,8 +3,8 @@ import { bindRoute, type RouteBindingContext } from "../server/route-binding.js"
 import type { RunService } from "./run-service.js";
 
 export function registerRunRoutes(context: RouteBindingContext, runs: RunService): void {
-  bindRoute(context, routes.executeAgent, ({ scope, params, body }) =>
-    runs.execute(scope, params.agent_id, body),
+  bindRoute(context, routes.executeAgent, ({ scope, params, body, traceparent }) =>
+    runs.execute(scope, params.agent_id, body, { traceparent }),
   );
   bindRoute(context, routes.listAgentRuns, ({ scope, params, query }) =>
     runs.list(scope, params.agent_id, query),

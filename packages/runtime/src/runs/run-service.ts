@@ -67,7 +67,12 @@ export class RunService {
     private readonly now: () => Date = () => new Date(),
   ) {}
 
-  async execute(scope: Scope, agentId: string, request: ExecuteRequest): Promise<Run> {
+  async execute(
+    scope: Scope,
+    agentId: string,
+    request: ExecuteRequest,
+    origin: { traceparent?: string | undefined } = {},
+  ): Promise<Run> {
     const agent = await this.agents.findByTenantAndId(scope, agentId);
     if (!agent) throw notFound(`Agent "${agentId}"`);
     const config = this.config();
@@ -84,6 +89,7 @@ export class RunService {
       messages: [{ role: "user", content: request.input }],
       queue: [],
       modelCalls: 0,
+      ...(origin.traceparent ? { traceparent: origin.traceparent } : {}),
     };
     await this.runs.insert({
       tenant_id: scope.tenantId,

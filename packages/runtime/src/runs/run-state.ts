@@ -27,6 +27,8 @@ export interface LoopState {
   messages: ModelMessage[];
   queue: PlannedCall[];
   modelCalls: number;
+  /** The traceparent of the request that started the run: its spans join that trace. */
+  traceparent?: string;
 }
 
 export function storeScope(scope: Scope): StoredScope {

@@ -32,6 +32,8 @@ export interface HandlerInput<R extends RouteDefinition> {
   sourceIp: string;
   log: RequestLogger;
   userAgent: string;
+  /** The request span's W3C traceparent when tracing is on, for background work it starts. */
+  traceparent: string | undefined;
 }
 
 type RouteOutput<R extends RouteDefinition> =
@@ -141,6 +143,7 @@ export function bindRoute<R extends RouteDefinition>(
           sourceIp: request.ip,
           log: new LazyChildLogger(log, { reqId: request.id }),
           userAgent: request.headers["user-agent"] ?? "",
+          traceparent: tracing?.traceparentOf(request),
         } as unknown as HandlerInput<R>;
         const output = handler(input);
         return output instanceof Promise ? output.then(respond) : respond(output);
