@@ -125,7 +125,10 @@ const WEBHOOK_KEYS = [
   "max_body_bytes",
   "description",
 ];
-const VAULT_REFERENCE = /^vault:\/\/([A-Za-z0-9._-]+(?:\/[A-Za-z0-9._-]+)*)(?:#([A-Za-z0-9._-]+))?$/;
+/** `vault://mount/path[#key]`: a mount and at least one path segment, as the runtime resolves them. */
+const VAULT_REFERENCE = /^vault:\/\/([A-Za-z0-9._-]+(?:\/[A-Za-z0-9._-]+)+)(?:#([A-Za-z0-9._-]+))?$/;
+/** `secret://name`: a secret of the runtime's own store (the agent's, else the tenant's). */
+const SECRET_REFERENCE = /^secret:\/\/([A-Za-z0-9._-]{1,128})$/;
 
 export function compileWebhook(
   block: BlockDecl,
@@ -171,16 +174,19 @@ export function compileWebhook(
   let secret: CompiledWebhook["secret"] = null;
   const secretText = body.text("secret");
   if (secretText !== undefined) {
-    const match = VAULT_REFERENCE.exec(secretText);
-    if (match) secret = { scheme: "vault", path: match[1]!, key: match[2] ?? null, reference: secretText };
+    const vault = VAULT_REFERENCE.exec(secretText);
+    const stored = SECRET_REFERENCE.exec(secretText);
+    if (vault) secret = { scheme: "vault", path: vault[1]!, key: vault[2] ?? null, reference: secretText };
+    else if (stored) secret = { scheme: "secret", path: stored[1]!, key: null, reference: secretText };
     else {
+      const malformed = secretText.startsWith("vault://") || secretText.startsWith("secret://");
       checker.error(
         "E2006",
-        secretText.startsWith("vault://")
-          ? `malformed vault reference "${secretText}"`
+        malformed
+          ? `malformed secret reference "${secretText}"`
           : "the webhook secret is written in plain text",
         body.valueSpan("secret")!,
-        'reference it instead: secret "vault://webhooks/github/secret"',
+        'reference it instead: secret "vault://webhooks/github/secret" (Vault: mount, path, optional #key) or secret "secret://GITHUB_WEBHOOK_SECRET"',
       );
       ok = false;
     }

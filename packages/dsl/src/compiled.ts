@@ -93,8 +93,12 @@ export interface CompiledWebhook {
   name: string | null;
   path: string;
   provider: WebhookProvider;
-  /** A reference, never the secret: `{ "scheme": "vault", "path": "webhooks/github/secret", … }`. */
-  secret: { scheme: "vault"; path: string; key: string | null; reference: string } | null;
+  /**
+   * A reference, never the secret: `vault://webhooks/github/secret` gives `{ "scheme": "vault",
+   * "path": "webhooks/github/secret", … }`, `secret://GITHUB_HOOK` gives `{ "scheme": "secret",
+   * "path": "GITHUB_HOOK", … }`. The runtime resolves `reference` at the moment of use.
+   */
+  secret: { scheme: "vault" | "secret"; path: string; key: string | null; reference: string } | null;
   agent: string;
   filter: { json_path: string; equals: JsonValue | null; contains: string | null } | null;
   settings: Record<string, JsonValue>;

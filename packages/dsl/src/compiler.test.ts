@@ -164,6 +164,31 @@ agent a {
     expect(compile(text).definition!.webhooks[0]!.secret).toBeNull();
   });
 
+  it("takes webhook secrets only as secret:// or vault:// references, never in plain text", () => {
+    const hook = (secret: string) =>
+      `agent a {\n}\n\nwebhook w {\n    path "/w"\n    provider github\n    secret "${secret}"\n    agent a\n}\n`;
+    expect(compile(hook("secret://GITHUB_HOOK")).definition!.webhooks[0]!.secret).toEqual({
+      scheme: "secret",
+      path: "GITHUB_HOOK",
+      key: null,
+      reference: "secret://GITHUB_HOOK",
+    });
+    expect(compile(hook("vault://kv/hooks/github#token")).definition!.webhooks[0]!.secret).toEqual({
+      scheme: "vault",
+      path: "kv/hooks/github",
+      key: "token",
+      reference: "vault://kv/hooks/github#token",
+    });
+    expect(firstError(hook("hunter2-in-the-clear"))?.message).toBe(
+      "the webhook secret is written in plain text",
+    );
+    // A Vault reference needs a mount and a path, as the runtime resolves it.
+    expect(firstError(hook("vault://only-a-mount"))?.message).toBe(
+      'malformed secret reference "vault://only-a-mount"',
+    );
+    expect(firstError(hook("secret://two/parts"))?.code).toBe("E2006");
+  });
+
   it("warns about unknown keys in schedules and webhooks with a suggestion", () => {
     const text =
       'agent a {\n}\n\nwebhook w {\n    path "/w"\n    provder github\n    secret "vault://a/b"\n    agent a\n}\n';

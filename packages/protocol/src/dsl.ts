@@ -98,7 +98,7 @@ export const CompiledDefinition = z.object({
       provider: z.enum(["github", "stripe", "slack", "custom"]),
       secret: z
         .object({
-          scheme: z.literal("vault"),
+          scheme: z.enum(["vault", "secret"]),
           path: z.string(),
           key: z.string().nullable(),
           reference: z.string(),

@@ -20,7 +20,8 @@ export class SecretReferenceError extends Error {
 }
 
 const SECRET_REF = /^secret:\/\/([^/#?]+)$/;
-const VAULT_REF = /^vault:\/\/([A-Za-z0-9._@-]+)\/([A-Za-z0-9._@/-]+)#([A-Za-z0-9._@-]{1,256})$/;
+/** `vault://mount/path#key`; the key may be left out when the secret holds a single value. */
+const VAULT_REF = /^vault:\/\/([A-Za-z0-9._@-]+)\/([A-Za-z0-9._@/-]+)(?:#([A-Za-z0-9._@-]{1,256}))?$/;
 
 export function isSecretReference(text: string): boolean {
   return text.startsWith("secret://") || text.startsWith("vault://");
@@ -64,7 +65,7 @@ export class SecretResolver {
     }
     const vault = VAULT_REF.exec(text);
     if (vault) {
-      const [, mount, path, key] = vault as unknown as [string, string, string, string];
+      const [, mount, path, key] = vault as unknown as [string, string, string, string | undefined];
       if (path.split("/").some((s) => s === "" || /^\.+$/.test(s))) {
         throw new SecretReferenceError(`${text}: the Vault path has an empty, . or .. segment`);
       }
@@ -81,7 +82,7 @@ export class SecretResolver {
       }
     }
     throw new SecretReferenceError(
-      `${text.slice(0, 12)}... is not a valid reference; use secret://name or vault://mount/path#key`,
+      `${text.slice(0, 12)}... is not a valid reference; use secret://name or vault://mount/path[#key]`,
     );
   }
 

@@ -79,8 +79,18 @@ export class VaultStore implements ValueStore {
   }
 
   /** `vault://mount/path#key`: a key of a KV v2 secret the operator keeps in Vault themselves. */
-  async readReference(mount: string, path: string, key: string): Promise<string> {
+  /** One value of a KV secret; without a key, the secret must hold exactly one. */
+  async readReference(mount: string, path: string, key: string | undefined): Promise<string> {
     const data = await this.readKv(mount, path.split("/").map(segment).join("/"));
+    if (key === undefined) {
+      const keys = Object.keys(data);
+      if (keys.length !== 1)
+        throw new VaultError(
+          `Vault secret ${mount}/${path} holds ${keys.length} keys; name the one to use with #key`,
+          400,
+        );
+      key = keys[0] as string;
+    }
     const value = data[key];
     if (typeof value !== "string") {
       throw new VaultError(`Vault secret ${mount}/${path} has no string key "${key}"`, 404);

@@ -142,6 +142,14 @@ for (const target of databaseTargets) {
       await expect(resolver.resolve("vault://secret/apps/billing#nope", use)).rejects.toThrow(
         /no string key "nope"/,
       );
+      // Without #key, a secret of one value is that value; one of several must name the key.
+      vault.kv.set("team-a|webhooks/github", [
+        { data: { secret: "gh-hook-secret" }, destroyed: false, created: "" },
+      ]);
+      expect(await resolver.resolve("vault://secret/webhooks/github", use)).toBe("gh-hook-secret");
+      await expect(resolver.resolve("vault://secret/apps/billing", use)).rejects.toThrow(
+        /holds 2 keys; name the one to use with #key/,
+      );
       await expect(resolver.resolve("vault://secret/apps/missing#k", use)).rejects.toThrow(/404/);
       await expect(resolver.resolve("vault://secret/../x#k", use)).rejects.toThrow(/segment/);
       await expect(resolver.resolve("secret://NOT_THERE", use)).rejects.toThrow(/no secret "NOT_THERE"/);
