@@ -10,6 +10,7 @@ import { ConfigError } from "./config/load.js";
 import { planReload } from "./config/reload.js";
 import type { Config } from "./config/schema.js";
 import { DslService } from "./dsl/dsl-service.js";
+import { openEndpoints } from "./endpoints/open-endpoints.js";
 import { ApiKeyRepository } from "./identity/api-key-repository.js";
 import { ApiKeyService } from "./identity/api-key-service.js";
 import { Authenticator } from "./identity/authenticator.js";
@@ -118,6 +119,7 @@ export async function startRuntime(initial: Config, options: StartOptions = {}):
   let tracing: Tracing | undefined;
   let retrieval: Awaited<ReturnType<typeof openRetrieval>> | undefined;
   let mcpOpened: { close(): Promise<void> } | undefined;
+  let inputsOpened: { closeAll(): Promise<void> } | undefined;
   const cpu = new CpuSampler();
   try {
     limiter = await openRateLimiter(config.redisUrl, log);
@@ -199,19 +201,32 @@ export async function startRuntime(initial: Config, options: StartOptions = {}):
     };
 
     const vectorStore = retrieval.vectors;
+    const authenticator = new Authenticator(
+      apiKeys,
+      config.apiKey,
+      store.changeVersion,
+      await jwtVerifier(config),
+      identity.accessTokens,
+    );
+    const endpoints = openEndpoints({
+      store,
+      agents: agentRepository,
+      runs,
+      secrets: secrets.resolver,
+      authenticator,
+      limits,
+      limiter,
+      registry: metrics?.registry,
+      log,
+    });
+    inputsOpened = endpoints.inputs;
     app = await buildApp({
       log,
       bodyLimit: config.bodyLimit,
       docs: config.docs,
       corsOrigins: config.corsOrigins,
       version: RUNTIME_VERSION,
-      authenticator: new Authenticator(
-        apiKeys,
-        config.apiKey,
-        store.changeVersion,
-        await jwtVerifier(config),
-        identity.accessTokens,
-      ),
+      authenticator,
       agents,
       apiKeys: new ApiKeyService(apiKeys),
       identity: identity.services,
@@ -222,6 +237,7 @@ export async function startRuntime(initial: Config, options: StartOptions = {}):
       toolReview: mcp.toolReview,
       runs,
       policies,
+      endpoints,
       limits,
       tracing,
       prometheus: metrics && {
@@ -253,6 +269,8 @@ export async function startRuntime(initial: Config, options: StartOptions = {}):
     const port = (app.server.address() as AddressInfo).port;
     const url = displayUrl(config.host, port);
     log.info({ url, database: store.location }, "listening");
+    // After the API is up: input servers that were running come back on their own ports.
+    await endpoints.inputs.restore();
     const server = app;
     let closing: Promise<void> | undefined;
     return {
@@ -272,6 +290,7 @@ export async function startRuntime(initial: Config, options: StartOptions = {}):
         closing ??= (async () => {
           cpu.stop();
           await runLoop.shutdown();
+          await endpoints.inputs.closeAll();
           await server.close();
           await mcp.close();
           await limits.close();
@@ -289,6 +308,7 @@ export async function startRuntime(initial: Config, options: StartOptions = {}):
     };
   } catch (error) {
     cpu.stop();
+    await inputsOpened?.closeAll().catch(() => {});
     await mcpOpened?.close().catch(() => {});
     await app?.close().catch(() => {});
     await limiter?.close().catch(() => {});
