@@ -125,49 +125,62 @@ export class InputListener {
 
   private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const started = performance.now();
+    let failed = true;
+    try {
+      const answer = await this.answer(request);
+      if (answer === undefined) {
+        // A CORS preflight: answered, and no delivery.
+        response.writeHead(204, CORS_HEADERS);
+        response.end();
+        failed = false;
+        return;
+      }
+      failed = answer.status >= 400;
+      // Whatever of the body was not read is drained, so the answer reaches the sender.
+      request.resume();
+      this.send(response, answer);
+    } finally {
+      const ms = performance.now() - started;
+      this.processed++;
+      if (failed) this.failed++;
+      this.latencySumMs += ms;
+      this.onAnswered(ms, failed);
+    }
+  }
+
+  /** The answer to one request, or undefined for a CORS preflight. */
+  private async answer(request: IncomingMessage): Promise<ListenerAnswer | undefined> {
     const url = request.url ?? "/";
     const queryAt = url.indexOf("?");
     const path = queryAt === -1 ? url : url.slice(0, queryAt);
     const method = request.method ?? "GET";
-    const refuse = (status: number, error: string, headers: Record<string, string> = {}) => {
-      request.resume();
-      this.send(response, { status, body: { error }, headers });
-    };
+    const refuse = (status: number, error: string, headers: Record<string, string> = {}): ListenerAnswer => ({
+      status,
+      body: { error },
+      headers,
+    });
     if (!this.onPath(path)) return refuse(404, `Nothing here; deliveries go to ${this.config.path}`);
-    if (method === "OPTIONS" && this.config.cors_enabled) {
-      response.writeHead(204, CORS_HEADERS);
-      response.end();
-      return;
-    }
+    if (method === "OPTIONS" && this.config.cors_enabled) return undefined;
     if (method !== "POST" && method !== "PUT" && method !== "PATCH")
       return refuse(405, "Deliveries are POST (or PUT, PATCH) requests", { allow: "POST, PUT, PATCH" });
-    const declared = Number(request.headers["content-length"] ?? 0);
-    if (declared > this.config.max_body_bytes)
-      return refuse(413, `The body exceeds this server's ${this.config.max_body_bytes} bytes`);
+    const tooLarge = `The body exceeds this server's ${this.config.max_body_bytes} bytes`;
+    if (Number(request.headers["content-length"] ?? 0) > this.config.max_body_bytes)
+      return refuse(413, tooLarge);
     if (this.inFlight >= this.config.concurrency)
       return refuse(503, "Too many deliveries in progress; retry shortly", { "retry-after": "1" });
     this.inFlight++;
-    let failed = true;
     try {
       const rawBody = await readBody(request, this.config.max_body_bytes);
-      if (rawBody === undefined)
-        return refuse(413, `The body exceeds this server's ${this.config.max_body_bytes} bytes`);
-      const answer = await this.deliver({
+      if (rawBody === undefined) return refuse(413, tooLarge);
+      return await this.deliver({
         method,
         path,
         headers: request.headers,
         rawBody,
         ip: request.socket.remoteAddress ?? "",
       });
-      failed = answer.status >= 400;
-      this.send(response, answer);
     } finally {
       this.inFlight--;
-      const ms = performance.now() - started;
-      this.processed++;
-      if (failed) this.failed++;
-      this.latencySumMs += ms;
-      this.onAnswered(ms, failed);
     }
   }
 }
