@@ -343,3 +343,51 @@ for (const target of databaseTargets) {
     });
   });
 }
+
+for (const target of databaseTargets) {
+  describe.skipIf(!target.available)(`dynamic endpoints across two nodes on ${target.name}`, () => {
+    it("serves an endpoint created on one node from the other, and refuses there a delivery replayed from the first", async () => {
+      const model = await startOpenAiServer(echoModel);
+      const database = await target.create();
+      const nodeA = await startTestRuntime(database, { ollamaBaseUrl: model.url });
+      const nodeB = await startTestRuntime(database, { ollamaBaseUrl: model.url });
+      try {
+        await nodeA.call("POST", "/agents", { body: sampleAgent("echo", { tools: [] }) });
+        await nodeA.call("POST", "/secrets", {
+          body: { agent_id: "*", secret_name: "github-hook", secret_value: GITHUB_SECRET },
+        });
+        const created = await nodeA.call("POST", "/endpoints", {
+          body: {
+            path: "/shared",
+            method: "POST",
+            agent_id: "echo",
+            verification: { scheme: "github", secret: "secret://github-hook" },
+          },
+        });
+        expect(created.status, created.text).toBe(200);
+        const body = '{"zen":"Keep it logically awesome."}';
+        const headers = {
+          "content-type": "application/json",
+          "x-hub-signature-256": `sha256=${sign(GITHUB_SECRET, body)}`,
+          "x-github-delivery": randomUUID(),
+        };
+        const first = await fetch(`${nodeA.runtime.url}/hooks/shared`, { method: "POST", headers, body });
+        expect(first.status).toBe(200);
+        // Node B learns of the endpoint within its routing table's staleness bound.
+        let replayed: Response | undefined;
+        for (let i = 0; i < 40; i++) {
+          replayed = await fetch(`${nodeB.runtime.url}/hooks/shared`, { method: "POST", headers, body });
+          if (replayed.status !== 404) break;
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+        expect(replayed?.status).toBe(401);
+        expect(await replayed?.text()).toContain("replayed");
+      } finally {
+        await nodeB.close();
+        await nodeA.close();
+        await database.dispose();
+        await model.close();
+      }
+    });
+  });
+}
