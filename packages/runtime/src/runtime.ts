@@ -10,7 +10,7 @@ import { ConfigError } from "./config/load.js";
 import { planReload } from "./config/reload.js";
 import type { Config } from "./config/schema.js";
 import { DslService } from "./dsl/dsl-service.js";
-import { openEndpoints } from "./endpoints/open-endpoints.js";
+import { type OpenedEndpoints, openEndpoints } from "./endpoints/open-endpoints.js";
 import { ApiKeyRepository } from "./identity/api-key-repository.js";
 import { ApiKeyService } from "./identity/api-key-service.js";
 import { Authenticator } from "./identity/authenticator.js";
@@ -61,6 +61,8 @@ export interface Runtime {
   readonly secrets: SecretResolver;
   /** MCP servers of every tenant; calls through it pass the review gate. */
   readonly mcp: McpService;
+  /** Dynamic endpoints (/hooks), their dispatcher and routing table, and HTTP input servers. */
+  readonly endpoints: OpenedEndpoints;
   /** MCP tools for agent runs (the gate is enforced in callTool). */
   readonly mcpTools: ToolProvider;
   /** The runtime's structured logger (pino); its level follows reloads. */
@@ -282,6 +284,7 @@ export async function startRuntime(initial: Config, options: StartOptions = {}):
       secrets: secrets.resolver,
       mcp: mcp.service,
       mcpTools: mcp.toolProvider,
+      endpoints,
       app: server,
       log,
       config: () => config,

@@ -20,6 +20,7 @@ import { EndpointStats } from "./endpoint-stats.js";
 
 export interface OpenedEndpoints {
   service: EndpointService;
+  router: EndpointRouter;
   dispatcher: EndpointDispatcher;
   inputs: InputServerService;
 }
@@ -42,6 +43,7 @@ export function openEndpoints(deps: {
   const verifier = new WebhookVerifier(deps.secrets, new ReplayGuard(deps.store));
   return {
     service: new EndpointService(repository, deps.agents, router, stats),
+    router,
     dispatcher: new EndpointDispatcher(router, {
       authenticator: deps.authenticator,
       limits: deps.limits,
