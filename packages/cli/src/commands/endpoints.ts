@@ -63,7 +63,7 @@ Examples:
   curl -X POST http://127.0.0.1:8080/hooks/summarise -H "Authorization: Bearer $SYMBIONT_API_KEY" \\
        -H 'content-type: application/json' -d '{"text":"..."}'
 
-  symbiont secrets set github-hook --value "$GITHUB_WEBHOOK_SECRET"
+  printf %s "$GITHUB_WEBHOOK_SECRET" | symbiont secrets set github-hook
   symbiont endpoints create /github/push --agent triage --verify github --secret secret://github-hook \\
        --filter action=opened
   (point GitHub's webhook at https://YOUR-HOST/hooks/github/push, content type application/json)

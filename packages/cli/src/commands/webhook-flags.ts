@@ -25,7 +25,7 @@ export function verificationFrom(flags: {
     throw new CliError(`--verify takes one of ${SCHEMES.join(", ")}`, ExitCode.usage);
   if (!flags.secret)
     throw new CliError(
-      "--verify needs --secret secret://NAME (store it first: symbiont secrets set ...)",
+      "--verify needs --secret secret://NAME (store it first: symbiont secrets set NAME)",
       ExitCode.usage,
     );
   if (flags.tolerance !== undefined && !/^\d+$/.test(flags.tolerance))

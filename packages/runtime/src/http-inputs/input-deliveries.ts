@@ -3,7 +3,7 @@ import { readFile } from "node:fs/promises";
 import type { HttpInputConfig, HttpResponseControlConfig, Run } from "@symbiont/protocol";
 import { decodeProtectedHeader, importSPKI, jwtVerify } from "jose";
 import type { RunService } from "../runs/run-service.js";
-import type { SecretResolver } from "../secrets/secret-resolver.js";
+import { SecretReferenceError, type SecretResolver } from "../secrets/secret-resolver.js";
 import { deliveryScope, outputAsObject, runFinished, triggerRun } from "../webhooks/agent-trigger.js";
 import { payloadPasses } from "../webhooks/payload-filter.js";
 import type { WebhookVerifier } from "../webhooks/webhook-verifier.js";
@@ -88,7 +88,11 @@ export class InputDeliveries {
           requestId: delivery.requestId,
         },
       );
-      if (!verified.ok) return verified.reason;
+      if (!verified.ok) {
+        // The receiving side's secret is missing: the sender did nothing wrong.
+        if (verified.status === 503) throw new SecretReferenceError(verified.reason);
+        return verified.reason;
+      }
     }
     return undefined;
   }
