@@ -141,7 +141,11 @@ status "error" with last_error saying so: pick another port with "symbiont input
         ? `Created ${info.server_id}: listening on ${info.listening_url}`
         : `Created ${info.server_id} but it is not running: ${info.last_error ?? info.status}`,
     );
-    if (info.status === "error") process.exitCode = ExitCode.failure;
+    if (info.status === "error")
+      throw new CliError(
+        `Server ${info.server_id} is stopped in status error; fix the config (symbiont inputs update ${info.server_id} --port N) and start it`,
+        ExitCode.failure,
+      );
   });
 
   inputs
