@@ -219,6 +219,7 @@ export async function startRuntime(initial: Config, options: StartOptions = {}):
       limits,
       limiter,
       registry: metrics?.registry,
+      audit,
       log,
     });
     inputsOpened = endpoints.inputs;

@@ -1,6 +1,7 @@
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
 import type { AgentRepository } from "../agents/agent-repository.js";
+import type { AuditTrail } from "../audit/audit-trail.js";
 import { InputDeliveries } from "../http-inputs/input-deliveries.js";
 import { InputServerRepository } from "../http-inputs/input-repository.js";
 import { InputServerService } from "../http-inputs/input-service.js";
@@ -35,6 +36,7 @@ export function openEndpoints(deps: {
   limits: RateLimits;
   limiter: RateLimiter;
   registry: Registry | undefined;
+  audit: AuditTrail;
   log: Logger;
 }): OpenedEndpoints {
   const repository = new EndpointRepository(deps.store);
@@ -56,6 +58,7 @@ export function openEndpoints(deps: {
       new InputServerRepository(deps.store),
       deps.agents,
       new InputDeliveries(deps.runs, deps.secrets, verifier),
+      deps.audit,
       deps.log,
       deps.registry,
     ),

@@ -232,6 +232,30 @@ for (const target of databaseTargets) {
       expect((await slow).status).toBe(200);
     });
 
+    it("audits each delivery when audit_enabled, and not otherwise", async () => {
+      const audited = await create({});
+      const quiet = await create({ audit_enabled: false });
+      await deliver(audited, '{"audit":"me"}');
+      await deliver(quiet, '{"audit":"not me"}');
+      const entries = async (server_id: string) => {
+        const page = await server.call(
+          "GET",
+          `/audit?action=httpInputDelivery&actor=http-input:${server_id}`,
+        );
+        expect(page.status, page.text).toBe(200);
+        return (
+          page.body as { entries: { outcome: string; target_id: string; details: Record<string, unknown> }[] }
+        ).entries;
+      };
+      const [entry, ...rest] = await entries(audited.server_id);
+      expect(rest).toHaveLength(0);
+      expect(entry).toMatchObject({
+        outcome: "success",
+        details: { server_id: audited.server_id, path: "/webhook" },
+      });
+      expect(await entries(quiet.server_id)).toHaveLength(0);
+    });
+
     it("refuses configs that name unknown agents or impossible values, naming the field", async () => {
       const cases: [Record<string, unknown>, string][] = [
         [{ agent_id: "ghost" }, "body.config.agent_id"],

@@ -8,6 +8,7 @@ import type {
 import type { Logger } from "pino";
 import { Counter, type Registry } from "prom-client";
 import type { AgentRepository } from "../agents/agent-repository.js";
+import type { AuditTrail } from "../audit/audit-trail.js";
 import { type Scope, scopeReachesAgent } from "../identity/scope.js";
 import { SecretReferenceError } from "../secrets/secret-resolver.js";
 import { conflict, fieldError, notFound } from "../server/app-error.js";
@@ -47,6 +48,7 @@ export class InputServerService {
     private readonly servers: InputServerRepository,
     private readonly agents: AgentRepository,
     private readonly deliveries: InputDeliveries,
+    private readonly audit: AuditTrail,
     private readonly log: Logger,
     registry: Registry | undefined,
     private readonly now: () => Date = () => new Date(),
@@ -249,28 +251,64 @@ export class InputServerService {
     await listener?.close();
   }
 
-  /** A delivery that reached the listener. */
+  /** A delivery that reached the listener, audited when the server's `audit_enabled` says so. */
   private async answer(record: InputServerRecord, request: ListenerRequest): Promise<ListenerAnswer> {
+    const requestId = randomUUID();
+    const outcome = await this.handleDelivery(record, request, requestId);
+    if (record.config.audit_enabled) {
+      await this.audit.record({
+        actor: {
+          tenantId: record.tenantId,
+          id: `http-input:${record.id}`,
+          kind: "http_input",
+          name: `http input ${record.id}`,
+        },
+        action: "httpInputDelivery",
+        target: outcome.agentId ? { type: "agent", id: outcome.agentId } : null,
+        status: outcome.answer.status,
+        requestId,
+        sourceIp: request.ip,
+        details: { server_id: record.id, path: request.path, run_id: outcome.runId },
+      });
+    }
+    return outcome.answer;
+  }
+
+  private async handleDelivery(
+    record: InputServerRecord,
+    request: ListenerRequest,
+    requestId: string,
+  ): Promise<{ answer: ListenerAnswer; agentId: string | null; runId: string | null }> {
+    const answer = (a: ListenerAnswer) => ({ answer: a, agentId: null, runId: null });
     const delivery: InputDelivery = {
       path: request.path,
       headers: request.headers,
       rawBody: request.rawBody,
-      requestId: randomUUID(),
+      requestId,
     };
     let refused: string | undefined;
     try {
       refused = await this.deliveries.authenticate(record, delivery);
     } catch (error) {
       if (!(error instanceof SecretReferenceError)) throw error;
-      return { status: 503, body: { error: "This server's credential secret is not available" } };
+      return answer({ status: 503, body: { error: "This server's credential secret is not available" } });
     }
-    if (refused) return { status: 401, body: { error: refused }, headers: { "www-authenticate": "Bearer" } };
+    if (refused)
+      return answer({ status: 401, body: { error: refused }, headers: { "www-authenticate": "Bearer" } });
     const parsed = parsePayload(request.rawBody);
-    if (!parsed.ok) return { status: 400, body: { error: "The body is not valid JSON", field: "body" } };
+    if (!parsed.ok)
+      return answer({ status: 400, body: { error: "The body is not valid JSON", field: "body" } });
     if (request.rawBody.includes("\u0000") || !request.rawBody.isWellFormed())
-      return { status: 400, body: { error: "The body must be text without NUL characters", field: "body" } };
+      return answer({
+        status: 400,
+        body: { error: "The body must be text without NUL characters", field: "body" },
+      });
     const outcome: DeliveryOutcome = await this.deliveries.process(record, delivery, parsed.payload);
-    return { status: outcome.code, body: outcome.body };
+    return {
+      answer: { status: outcome.code, body: outcome.body },
+      agentId: outcome.agentId,
+      runId: outcome.runId,
+    };
   }
 
   private info(record: InputServerRecord): HttpInputServerInfo {
