@@ -225,11 +225,38 @@ for (const target of databaseTargets) {
 
       const narrow = await create({ concurrency: 1 });
       const slow = deliver(narrow, '{"slow":true}');
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      // The slow delivery holds the one slot once the server counts it as active.
+      for (let i = 0; i < 100; i++) {
+        const m = await server.call("GET", `/http-input/servers/${narrow.server_id}/metrics`);
+        if ((m.body as { active_connections: number }).active_connections === 1) break;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
       const flooded = await deliver(narrow, "{}");
       expect(flooded.status).toBe(503);
       expect(flooded.headers.get("retry-after")).toBe("1");
       expect((await slow).status).toBe(200);
+    });
+
+    it("binds once however many starts and stops race, and ends as it says", async () => {
+      const held = await occupiedPort();
+      const port = held.port;
+      await new Promise((resolve) => held.server.close(resolve));
+      const info = await create({ port });
+      const url = info.listening_url as string;
+      const calls = await Promise.all(
+        Array.from({ length: 8 }, (_, i) =>
+          server.call("POST", `/http-input/servers/${info.server_id}/${i % 2 === 0 ? "stop" : "start"}`, {
+            raw: "",
+          }),
+        ),
+      );
+      expect(calls.map((call) => call.status)).toEqual(Array(8).fill(200));
+      const after = (await server.call("GET", `/http-input/servers/${info.server_id}`)).body as Info;
+      if (after.status === "running") expect((await deliver(after, "{}")).status).toBe(200);
+      else await expect(fetch(url, { method: "POST", body: "{}" })).rejects.toThrow();
+      // A final stop releases the port for good: no second listener was left behind on it.
+      await server.call("POST", `/http-input/servers/${info.server_id}/stop`, { raw: "" });
+      await expect(fetch(url, { method: "POST", body: "{}" })).rejects.toThrow();
     });
 
     it("audits each delivery when audit_enabled, and not otherwise", async () => {

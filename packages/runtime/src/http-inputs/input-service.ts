@@ -42,6 +42,8 @@ function parsePayload(rawBody: string): { ok: true; payload: unknown } | { ok: f
  */
 export class InputServerService {
   private readonly live = new Map<string, LiveServer>();
+  /** One change at a time per server: two starts racing would bind twice and lose a listener. */
+  private readonly changing = new Map<string, Promise<unknown>>();
   private readonly requests: Counter<"server_id" | "outcome"> | undefined;
 
   constructor(
@@ -76,7 +78,7 @@ export class InputServerService {
       updatedAt: at,
     };
     await this.servers.insert(record);
-    await this.bind(record);
+    await this.exclusive(record, () => this.bind(record));
     return this.info(record);
   }
 
@@ -89,48 +91,55 @@ export class InputServerService {
   }
 
   async update(scope: Scope, id: string, config: HttpInputConfig): Promise<HttpInputServerInfo> {
-    const current = await this.require(scope, id);
+    const found = await this.require(scope, id);
     await this.requireAgents(scope, config);
-    await this.servers.update(scope.tenantId, id, { config, updatedAt: this.now().toISOString() });
-    const next = { ...current, config };
-    if (current.desired === "running") {
-      await this.release(current);
-      await this.bind(next);
-    }
+    const next = await this.exclusive(found, async () => {
+      const current = await this.require(scope, id);
+      await this.servers.update(scope.tenantId, id, { config, updatedAt: this.now().toISOString() });
+      const next = { ...current, config };
+      if (current.desired === "running") {
+        await this.release(current);
+        await this.bind(next);
+      }
+      return next;
+    });
     return this.info(next);
   }
 
   async start(scope: Scope, id: string) {
-    const record = await this.require(scope, id);
-    if (record.desired !== "running")
+    const found = await this.require(scope, id);
+    const error = await this.exclusive(found, async () => {
+      // Read again under the lock: a concurrent update may have changed the config.
+      const record = await this.require(scope, id);
       await this.servers.update(scope.tenantId, id, {
         desired: "running",
         updatedAt: this.now().toISOString(),
       });
-    const live = this.live.get(keyOf(record.tenantId, id));
-    if (!live?.listener) {
-      const error = await this.bind(record);
-      if (error) throw conflict(`Server "${id}" could not start: ${error}`);
-    }
+      return this.live.get(keyOf(record.tenantId, id))?.listener ? undefined : this.bind(record);
+    });
+    if (error) throw conflict(`Server "${id}" could not start: ${error}`);
     return { server_id: id, status: "running" as const };
   }
 
   async stop(scope: Scope, id: string) {
     const record = await this.require(scope, id);
-    if (record.desired !== "stopped")
+    await this.exclusive(record, async () => {
       await this.servers.update(scope.tenantId, id, {
         desired: "stopped",
         updatedAt: this.now().toISOString(),
       });
-    await this.release(record);
-    this.live.delete(keyOf(record.tenantId, id));
+      await this.release(record);
+      this.live.delete(keyOf(record.tenantId, id));
+    });
     return { server_id: id, status: "stopped" as const };
   }
 
   async delete(scope: Scope, id: string) {
     const record = await this.require(scope, id);
-    await this.release(record);
-    this.live.delete(keyOf(record.tenantId, id));
+    await this.exclusive(record, async () => {
+      await this.release(record);
+      this.live.delete(keyOf(record.tenantId, id));
+    });
     await this.servers.delete(scope.tenantId, id);
     return { deleted: true as const, server_id: id };
   }
@@ -192,7 +201,7 @@ export class InputServerService {
   /** Start-up: brings back every server that was running. A failed bind is reported, not fatal. */
   async restore(): Promise<void> {
     for (const record of await this.servers.listDesiredRunning()) {
-      const error = await this.bind(record);
+      const error = await this.exclusive(record, () => this.bind(record));
       if (error)
         this.log.warn(
           { server_id: record.id, tenant: record.tenantId, err: error },
@@ -206,6 +215,18 @@ export class InputServerService {
     const listeners = [...this.live.values()].flatMap((live) => (live.listener ? [live.listener] : []));
     this.live.clear();
     await Promise.all(listeners.map((listener) => listener.close()));
+  }
+
+  private exclusive<T>(record: InputServerRecord, change: () => Promise<T>): Promise<T> {
+    const key = keyOf(record.tenantId, record.id);
+    const previous = this.changing.get(key) ?? Promise.resolve();
+    const next = previous.then(change, change);
+    const settled = next.catch(() => {});
+    this.changing.set(key, settled);
+    void settled.then(() => {
+      if (this.changing.get(key) === settled) this.changing.delete(key);
+    });
+    return next;
   }
 
   private liveOf(record: InputServerRecord): LiveServer {
