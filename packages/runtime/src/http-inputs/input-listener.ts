@@ -119,6 +119,8 @@ export class InputListener {
   }
 
   private onPath(path: string): boolean {
+    // Dot segments (also percent-encoded) would let a sender pick a path_prefix rule it is not under.
+    if (path.split("/").some((segment) => /^(\.|%2e){1,2}$/i.test(segment))) return false;
     const base = this.config.path;
     return path === base || path.startsWith(base.endsWith("/") ? base : `${base}/`);
   }

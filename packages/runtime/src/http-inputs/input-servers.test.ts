@@ -1,4 +1,5 @@
 import { createHmac, randomUUID } from "node:crypto";
+import { request as httpRequest } from "node:http";
 import { createServer, type Server } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { databaseTargets, type FreshDatabase } from "../../../../test/support/databases.js";
@@ -222,6 +223,28 @@ for (const target of databaseTargets) {
       expect(preflight.status).toBe(204);
       expect(preflight.headers.get("access-control-allow-origin")).toBe("*");
       expect((await deliver(info, '{"ok":"ünïcödé 🎉"}')).status).toBe(200);
+      // Raw paths, as a hostile sender writes them (fetch would normalise the dots away).
+      const url = new URL(info.listening_url as string);
+      for (const path of [
+        "/webhook/../admin",
+        "/webhook/%2e%2e/admin",
+        "/webhook/./x",
+        "/%C3%BC",
+        "/webhookx",
+      ]) {
+        const status = await new Promise<number>((resolve, reject) => {
+          const sent = httpRequest(
+            { host: url.hostname, port: url.port, path, method: "POST" },
+            (response) => {
+              response.resume();
+              resolve(response.statusCode ?? 0);
+            },
+          );
+          sent.on("error", reject);
+          sent.end("{}");
+        });
+        expect(status, path).toBe(404);
+      }
 
       const narrow = await create({ concurrency: 1 });
       const slow = deliver(narrow, '{"slow":true}');
