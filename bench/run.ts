@@ -6,6 +6,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { runColdStart } from "./cold-start.js";
+import { runDynamicEndpoints } from "./dynamic-endpoints.js";
 import { type LoadSettings, runHttpThroughput } from "./http-throughput.js";
 import { cleanup, log, ROOT } from "./processes.js";
 import { runRetrieval } from "./retrieval.js";
@@ -13,16 +14,20 @@ import { runRunsBenchmark } from "./runs.js";
 import { runToolReviewEvaluation } from "./tool-review.js";
 
 const args = process.argv.slice(2);
-const unknown = args.filter((arg) => arg !== "--quick" && arg !== "--only-retrieval");
+const unknown = args.filter(
+  (arg) => arg !== "--quick" && arg !== "--only-retrieval" && arg !== "--only-endpoints",
+);
 if (unknown.length > 0) {
   process.stderr.write(
-    `Unknown argument(s): ${unknown.join(" ")}\nUsage: npm run bench [-- --quick] [--only-retrieval]\n`,
+    `Unknown argument(s): ${unknown.join(" ")}\nUsage: npm run bench [-- --quick] [--only-retrieval | --only-endpoints]\n`,
   );
   process.exit(2);
 }
 const quick = args.includes("--quick");
 /** Skips the HTTP and start-up suites, for working on retrieval. */
 const onlyRetrieval = args.includes("--only-retrieval");
+/** Just the dynamic endpoint benchmark. */
+const onlyEndpoints = args.includes("--only-endpoints");
 
 const load: LoadSettings = quick
   ? { connections: 50, durationS: 3, warmupS: 1, pipelining: 1, rounds: 2 }
@@ -49,12 +54,14 @@ async function main(): Promise<void> {
   const cpus = os.cpus();
   const loadAtStart = os.loadavg().map((n) => Number(n.toFixed(2)));
   log(`${quick ? "quick" : "full"} run on ${cpus.length} CPUs, load average ${loadAtStart.join(" ")}`);
+  const others = onlyRetrieval || onlyEndpoints;
   const benchmarks = [
-    ...(onlyRetrieval ? [] : runToolReviewEvaluation(quick ? 5 : 50)),
-    ...(onlyRetrieval ? [] : await runColdStart(startRuns)),
-    ...(onlyRetrieval ? [] : await runHttpThroughput(load)),
-    ...(onlyRetrieval ? [] : await runRunsBenchmark(runSettings)),
-    ...(await runRetrieval(quick)),
+    ...(others ? [] : runToolReviewEvaluation(quick ? 5 : 50)),
+    ...(others ? [] : await runColdStart(startRuns)),
+    ...(others ? [] : await runHttpThroughput(load)),
+    ...(others ? [] : await runRunsBenchmark(runSettings)),
+    ...(onlyRetrieval ? [] : await runDynamicEndpoints(load)),
+    ...(onlyEndpoints ? [] : await runRetrieval(quick)),
   ];
   const report = {
     machine: {

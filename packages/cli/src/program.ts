@@ -4,6 +4,8 @@ import { registerAgentCommands } from "./commands/agents.js";
 import { registerAuditCommands } from "./commands/audit.js";
 import { registerAuthCommands } from "./commands/auth.js";
 import { registerDslCommands } from "./commands/dsl.js";
+import { registerEndpointCommands } from "./commands/endpoints.js";
+import { registerInputCommands } from "./commands/inputs.js";
 import { registerKeyCommands } from "./commands/keys.js";
 import { registerKnowledgeCommands } from "./commands/knowledge.js";
 import { registerMcpCommands } from "./commands/mcp.js";
@@ -66,6 +68,8 @@ Every command takes --json. Exit codes: 0 ok, 1 failure, 2 usage, 3 runtime unre
   registerReviewCommands(program);
   registerRunCommands(program);
   registerPolicyCommands(program);
+  registerEndpointCommands(program);
+  registerInputCommands(program);
   return program;
 }
 

@@ -1,7 +1,11 @@
 export * from "./agents.js";
 export * from "./audit.js";
 export * from "./dsl.js";
+export * from "./endpoint-routes.js";
+export * from "./endpoints.js";
 export * from "./errors.js";
+export * from "./http-input-routes.js";
+export * from "./http-inputs.js";
 export * from "./json.js";
 export * from "./keys.js";
 export * from "./knowledge.js";
@@ -30,6 +34,7 @@ export * from "./tool-review-routes.js";
 export * from "./users.js";
 export * from "./vector-routes.js";
 export * from "./vectors.js";
+export * from "./webhooks.js";
 
 export const API_PREFIX = "/api/v1";
 export const DEFAULT_PORT = 8080;

@@ -56,6 +56,12 @@ export const Permission = z.enum([
   "policies:read",
   "policies:write",
   "policies:delete",
+  "endpoints:read",
+  "endpoints:write",
+  "endpoints:delete",
+  "inputs:read",
+  "inputs:write",
+  "inputs:delete",
 ]);
 export type Permission = z.infer<typeof Permission>;
 

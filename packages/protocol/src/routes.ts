@@ -15,6 +15,8 @@ import {
 } from "./agents.js";
 import { AuditListQuery, AuditPage, AuditVerification } from "./audit.js";
 import { dslRoutes } from "./dsl-routes.js";
+import { endpointRoutes } from "./endpoint-routes.js";
+import { httpInputRoutes } from "./http-input-routes.js";
 import { identityRoutes } from "./identity-routes.js";
 import {
   ApiKeyCreatedResponse,
@@ -241,6 +243,8 @@ export const routes = {
   ...toolReviewRoutes,
   ...runRoutes,
   ...policyRoutes,
+  ...httpInputRoutes,
+  ...endpointRoutes,
 } as const;
 
 export type Routes = typeof routes;

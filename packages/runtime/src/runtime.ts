@@ -10,6 +10,7 @@ import { ConfigError } from "./config/load.js";
 import { planReload } from "./config/reload.js";
 import type { Config } from "./config/schema.js";
 import { DslService } from "./dsl/dsl-service.js";
+import { type OpenedEndpoints, openEndpoints } from "./endpoints/open-endpoints.js";
 import { ApiKeyRepository } from "./identity/api-key-repository.js";
 import { ApiKeyService } from "./identity/api-key-service.js";
 import { Authenticator } from "./identity/authenticator.js";
@@ -62,6 +63,8 @@ export interface Runtime {
   readonly secrets: SecretResolver;
   /** MCP servers of every tenant; calls through it pass the review gate. */
   readonly mcp: McpService;
+  /** Dynamic endpoints (/hooks), their dispatcher and routing table, and HTTP input servers. */
+  readonly endpoints: OpenedEndpoints;
   /** MCP tools for agent runs (the gate is enforced in callTool). */
   readonly mcpTools: ToolProvider;
   /** The runtime's structured logger (pino); its level follows reloads. */
@@ -120,6 +123,7 @@ export async function startRuntime(initial: Config, options: StartOptions = {}):
   let tracing: Tracing | undefined;
   let retrieval: Awaited<ReturnType<typeof openRetrieval>> | undefined;
   let mcpOpened: { close(): Promise<void> } | undefined;
+  let inputsOpened: { closeAll(): Promise<void> } | undefined;
   const cpu = new CpuSampler();
   try {
     limiter = await openRateLimiter(config.redisUrl, log);
@@ -224,19 +228,33 @@ export async function startRuntime(initial: Config, options: StartOptions = {}):
     };
 
     const vectorStore = retrieval.vectors;
+    const authenticator = new Authenticator(
+      apiKeys,
+      config.apiKey,
+      store.changeVersion,
+      await jwtVerifier(config),
+      identity.accessTokens,
+    );
+    const endpoints = openEndpoints({
+      store,
+      agents: agentRepository,
+      runs,
+      secrets: secrets.resolver,
+      authenticator,
+      limits,
+      limiter,
+      registry: metrics?.registry,
+      audit,
+      log,
+    });
+    inputsOpened = endpoints.inputs;
     app = await buildApp({
       log,
       bodyLimit: config.bodyLimit,
       docs: config.docs,
       corsOrigins: config.corsOrigins,
       version: RUNTIME_VERSION,
-      authenticator: new Authenticator(
-        apiKeys,
-        config.apiKey,
-        store.changeVersion,
-        await jwtVerifier(config),
-        identity.accessTokens,
-      ),
+      authenticator,
       agents,
       apiKeys: new ApiKeyService(apiKeys),
       identity: identity.services,
@@ -247,6 +265,7 @@ export async function startRuntime(initial: Config, options: StartOptions = {}):
       toolReview: mcp.toolReview,
       runs,
       policies,
+      endpoints,
       limits,
       tracing,
       prometheus: metrics && {
@@ -278,6 +297,8 @@ export async function startRuntime(initial: Config, options: StartOptions = {}):
     const port = (app.server.address() as AddressInfo).port;
     const url = displayUrl(config.host, port);
     log.info({ url, database: store.location }, "listening");
+    // After the API is up: input servers that were running come back on their own ports.
+    await endpoints.inputs.restore();
     const server = app;
     let closing: Promise<void> | undefined;
     return {
@@ -289,6 +310,7 @@ export async function startRuntime(initial: Config, options: StartOptions = {}):
       secrets: secrets.resolver,
       mcp: mcp.service,
       mcpTools: mcp.toolProvider,
+      endpoints,
       app: server,
       log,
       config: () => config,
@@ -297,6 +319,7 @@ export async function startRuntime(initial: Config, options: StartOptions = {}):
         closing ??= (async () => {
           cpu.stop();
           await runLoop.shutdown();
+          await endpoints.inputs.closeAll();
           await server.close();
           await mcp.close();
           await limits.close();
@@ -314,6 +337,7 @@ export async function startRuntime(initial: Config, options: StartOptions = {}):
     };
   } catch (error) {
     cpu.stop();
+    await inputsOpened?.closeAll().catch(() => {});
     await mcpOpened?.close().catch(() => {});
     await app?.close().catch(() => {});
     await limiter?.close().catch(() => {});

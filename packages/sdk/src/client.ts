@@ -10,6 +10,8 @@ import { AgentsResource } from "./resources/agents.js";
 import { AuditResource } from "./resources/audit.js";
 import { AuthResource } from "./resources/auth.js";
 import { DslResource } from "./resources/dsl.js";
+import { EndpointsResource } from "./resources/endpoints.js";
+import { HttpInputsResource } from "./resources/http-inputs.js";
 import { KeysResource } from "./resources/keys.js";
 import { KnowledgeResource } from "./resources/knowledge.js";
 import { McpResource } from "./resources/mcp.js";
@@ -51,6 +53,8 @@ export class SymbiontClient {
   readonly runs: RunsResource;
   readonly secrets: SecretsResource;
   readonly mcp: McpResource;
+  readonly endpoints: EndpointsResource;
+  readonly httpInputs: HttpInputsResource;
   readonly toolReview: ToolReviewResource;
   readonly system: SystemResource;
   readonly tenants: TenantsResource;
@@ -72,6 +76,8 @@ export class SymbiontClient {
     this.runs = new RunsResource(this.#transport);
     this.secrets = new SecretsResource(this.#transport);
     this.mcp = new McpResource(this.#transport);
+    this.endpoints = new EndpointsResource(this.#transport);
+    this.httpInputs = new HttpInputsResource(this.#transport);
     this.toolReview = new ToolReviewResource(this.#transport);
     this.system = new SystemResource(this.#transport);
     this.tenants = new TenantsResource(this.#transport);

@@ -30,6 +30,8 @@ export type { AgentsResource } from "./resources/agents.js";
 export type { AuditResource } from "./resources/audit.js";
 export type { AuthResource, LoginRequest } from "./resources/auth.js";
 export type { DslResource } from "./resources/dsl.js";
+export type * from "./resources/endpoints.js";
+export type * from "./resources/http-inputs.js";
 export type { KeysResource } from "./resources/keys.js";
 export type { KnowledgeResource } from "./resources/knowledge.js";
 export type * from "./resources/mcp.js";

@@ -47,6 +47,8 @@ interface TenantResources {
   collection: string;
   run: string;
   policy: string;
+  endpoint: string;
+  inputServer: string;
 }
 
 function crossTenantCases(a: TenantResources) {
@@ -118,6 +120,31 @@ function crossTenantCases(a: TenantResources) {
       status: 404,
     },
     getSignedTool: { params: { review_id: a.review }, status: 404 },
+    getHttpEndpoint: { params: { endpoint_id: a.endpoint }, status: 404 },
+    updateHttpEndpoint: {
+      params: { endpoint_id: a.endpoint },
+      body: { endpoint_id: a.endpoint, path: "/taken-over", status: "active" },
+      status: 404,
+    },
+    deleteHttpEndpoint: { params: { endpoint_id: a.endpoint }, status: 404 },
+    getEndpointMetrics: { params: { endpoint_id: a.endpoint }, status: 404 },
+    enableHttpEndpoint: { params: { endpoint_id: a.endpoint }, status: 404 },
+    disableHttpEndpoint: { params: { endpoint_id: a.endpoint }, status: 404 },
+    getHttpInputServer: { params: { server_id: a.inputServer }, status: 404 },
+    updateHttpInputServer: {
+      params: { server_id: a.inputServer },
+      body: { server_id: a.inputServer, config: { agent_id: "a-agent", port: 0, bind_address: "127.0.0.1" } },
+      status: 404,
+    },
+    startHttpInputServer: { params: { server_id: a.inputServer }, status: 404 },
+    stopHttpInputServer: { params: { server_id: a.inputServer }, status: 404 },
+    deleteHttpInputServer: { params: { server_id: a.inputServer }, status: 404 },
+    triggerWebhook: {
+      params: { server_id: a.inputServer },
+      body: { server_id: a.inputServer, payload: { take: "over" }, headers: {} },
+      status: 404,
+    },
+    getHttpInputMetrics: { params: { server_id: a.inputServer }, status: 404 },
     revokeToolSignature: { params: { review_id: a.review }, status: 404 },
   };
   return cases;
@@ -203,7 +230,17 @@ for (const target of databaseTargets) {
         body: { input: "hi", wait: false },
       });
       expect(run.status, run.text).toBe(200);
+      const endpoint = await server.call("POST", "/endpoints", {
+        body: { path: "/a-hook", method: "POST", agent_id: "a-agent" },
+      });
+      expect(endpoint.status, endpoint.text).toBe(200);
+      const inputServer = await server.call("POST", "/http-input/servers", {
+        body: { config: { agent_id: "a-agent", port: 0, bind_address: "127.0.0.1" } },
+      });
+      expect(inputServer.status, inputServer.text).toBe(200);
       tenantA = {
+        endpoint: (endpoint.body as { endpoint_id: string }).endpoint_id,
+        inputServer: (inputServer.body as { server_id: string }).server_id,
         memory: (memory.body as { memory: { id: string } }).memory.id,
         knowledge: "a-knowledge",
         collection: "a-collection",
@@ -258,6 +295,10 @@ for (const target of databaseTargets) {
       const value = await server.call("GET", `/secrets/${tenantA.agent}/${tenantA.secret}`);
       expect((value.body as { value: string }).value).toBe("tenant a's value");
       expect((await server.call("GET", `/runs/${tenantA.run}`)).status).toBe(200);
+      const endpoint = await server.call("GET", `/endpoints/${tenantA.endpoint}`);
+      expect(endpoint.body).toMatchObject({ path: "/a-hook", status: "active" });
+      const inputServer = await server.call("GET", `/http-input/servers/${tenantA.inputServer}`);
+      expect(inputServer.body).toMatchObject({ status: "running" });
       const policy = (await server.call("GET", `/policies/${tenantA.policy}`)).body as { enabled: boolean };
       expect(policy.enabled).toBe(true);
     });

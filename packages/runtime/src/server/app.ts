@@ -8,6 +8,9 @@ import { registerAuditRoutes } from "../audit/audit-routes.js";
 import type { AuditTrail } from "../audit/audit-trail.js";
 import { registerDslRoutes } from "../dsl/dsl-routes.js";
 import type { DslService } from "../dsl/dsl-service.js";
+import { mountHooks, registerEndpointRoutes } from "../endpoints/endpoint-routes.js";
+import type { OpenedEndpoints } from "../endpoints/open-endpoints.js";
+import { registerInputRoutes } from "../http-inputs/input-routes.js";
 import { registerApiKeyRoutes } from "../identity/api-key-routes.js";
 import type { ApiKeyService } from "../identity/api-key-service.js";
 import type { Authenticator } from "../identity/authenticator.js";
@@ -59,6 +62,8 @@ export interface AppDependencies {
   dsl: DslService;
   runs: RunService;
   policies: PolicyService;
+  /** Dynamic endpoints (/hooks) and HTTP input servers. */
+  endpoints: OpenedEndpoints;
   limits: RateLimits;
   /** Prometheus metrics and who may scrape them; undefined when switched off. */
   prometheus: { metrics: PrometheusMetrics; access: () => ScrapeAccess } | undefined;
@@ -153,5 +158,8 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     registerEventStream({ ...context, app: events }, deps.runs.streamDependencies());
   });
   registerPolicyRoutes(context, deps.policies);
+  registerEndpointRoutes(context, deps.endpoints.service);
+  registerInputRoutes(context, deps.endpoints.inputs);
+  await mountHooks(app, deps.endpoints.dispatcher, deps.bodyLimit);
   return app;
 }

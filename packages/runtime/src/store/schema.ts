@@ -34,6 +34,9 @@ export interface Database {
   runs: RunTable;
   run_steps: RunStepTable;
   policies: PolicyTable;
+  http_input_servers: HttpInputServerTable;
+  http_endpoints: HttpEndpointTable;
+  webhook_deliveries: WebhookDeliveryTable;
 }
 
 export interface UserTable {
@@ -419,4 +422,46 @@ export interface PolicyTable {
   enabled: number;
   created_at: string;
   updated_at: string;
+}
+
+export interface HttpInputServerTable {
+  tenant_id: string;
+  id: string;
+  /** The contract's HttpInputConfig as JSON, secret references unresolved. */
+  config: string;
+  /** "running" or "stopped": what the operator asked for, restored after a restart. */
+  desired: string;
+  created_by: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface HttpEndpointTable {
+  tenant_id: string;
+  id: string;
+  method: string;
+  path: string;
+  agent_id: string;
+  description: string | null;
+  status: string;
+  /** 0 or 1. */
+  auth_required: number;
+  rate_limit: number | null;
+  timeout_seconds: number;
+  /** JSON array of strings. */
+  middleware: string;
+  /** JSON object. */
+  metadata: string;
+  /** JSON WebhookVerification, or null. */
+  verification: string | null;
+  /** JSON array of PayloadFilter. */
+  filters: string;
+  created_by: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface WebhookDeliveryTable {
+  key: string;
+  expires_at: string;
 }
