@@ -150,7 +150,8 @@ export async function startRuntime(initial: Config, options: StartOptions = {}):
     const agents = new AgentService(agentRepository);
     const secrets = await openSecrets(store, () => config, log, audit);
     const identity = await openIdentity(store, audit, () => config, secrets.sealer("identity"));
-    retrieval = await openRetrieval(store, config);
+    const models = new ModelProviders(() => config, secrets.resolver);
+    retrieval = await openRetrieval(store, config, { models });
     const mcp = openMcp(store, () => config, log, audit, secrets);
     mcpOpened = mcp;
     const runEvents = new RunEvents();
@@ -159,7 +160,7 @@ export async function startRuntime(initial: Config, options: StartOptions = {}):
     const runLoop = new RunLoop({
       runs: runRepository,
       agents: agentRepository,
-      models: new ModelProviders(() => config, secrets.resolver),
+      models,
       // MCP tools reach runs through their provider, which lets only signed, unchanged tools through.
       tools: new ToolCatalog([
         new BuiltinTools(),

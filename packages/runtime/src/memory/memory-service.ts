@@ -15,6 +15,7 @@ import {
   type MemoryType,
   toIsoUtc,
 } from "@symbiont/protocol";
+import type { Kysely } from "kysely";
 import type { Embedder } from "../embedders/embedder.js";
 import { type Scope, scopeReachesAgent } from "../identity/scope.js";
 import { reciprocalRankFusion } from "../retrieval/fusion.js";
@@ -22,6 +23,8 @@ import type { KeywordIndex } from "../retrieval/keyword-index.js";
 import { estimateTokens, storable } from "../retrieval/tokens.js";
 import { AppError, notFound } from "../server/app-error.js";
 import type { Store } from "../store/database.js";
+import type { Database } from "../store/schema.js";
+import type { VectorWrites } from "../vectors/embedded-vector-store.js";
 import { dot } from "../vectors/vector-codec.js";
 import type { VectorStore } from "../vectors/vector-store.js";
 import type { MemoryCriteria, MemoryRepository, MemoryRow } from "./memory-repository.js";
@@ -98,31 +101,56 @@ export class MemoryService {
     });
     for (const [agentId, indexes] of byAgent) {
       const space = memorySpace(agentId);
-      await this.vectors.write(scope.tenantId, [space], async (trx, writes) => {
-        for (let i = 0; i < indexes.length; i += 200) {
-          await trx
-            .insertInto("memories")
-            .values(indexes.slice(i, i + 200).map((j) => rows[j] as MemoryRow))
-            .execute();
-        }
-        await this.keywords.put(
+      await this.vectors.write(scope.tenantId, [space], (trx, writes) =>
+        this.insertIn(
           trx,
+          writes,
           scope.tenantId,
-          space,
-          indexes.map((j) => ({ id: (rows[j] as MemoryRow).id, text: texts[j] as string })),
-        );
-        await writes.ensureSpace(space, {
-          dimensions: await this.embedder.dimensions(),
-          distance: "cosine",
-          embedder: this.embedder.id,
-        });
-        await writes.put(
-          space,
-          indexes.map((j) => ({ id: (rows[j] as MemoryRow).id, vector: vectors[j] as Float32Array })),
-        );
-      });
+          agentId,
+          indexes.map((j) => ({
+            row: rows[j] as MemoryRow,
+            text: texts[j] as string,
+            vector: vectors[j] as Float32Array,
+          })),
+        ),
+      );
     }
     return this.nodes(scope, rows);
+  }
+
+  /**
+   * New memories of one agent inside the caller's vector-store transaction: their rows, keyword
+   * entries and vectors, so all three commit (or not) together.
+   */
+  async insertIn(
+    trx: Kysely<Database>,
+    writes: VectorWrites,
+    tenantId: string,
+    agentId: string,
+    entries: readonly { row: MemoryRow; text: string; vector: Float32Array }[],
+  ): Promise<void> {
+    const space = memorySpace(agentId);
+    for (let i = 0; i < entries.length; i += 200) {
+      await trx
+        .insertInto("memories")
+        .values(entries.slice(i, i + 200).map((e) => e.row))
+        .execute();
+    }
+    await this.keywords.put(
+      trx,
+      tenantId,
+      space,
+      entries.map((e) => ({ id: e.row.id, text: e.text })),
+    );
+    await writes.ensureSpace(space, {
+      dimensions: await this.embedder.dimensions(),
+      distance: "cosine",
+      embedder: this.embedder.id,
+    });
+    await writes.put(
+      space,
+      entries.map((e) => ({ id: e.row.id, vector: e.vector })),
+    );
   }
 
   /** One memory: by id, or the newest matching the filters. Reading it counts as a recall. */

@@ -5,14 +5,21 @@ import { KnowledgeService } from "../knowledge/knowledge-service.js";
 import { MemoryConsolidation } from "../memory/memory-consolidation.js";
 import { MemoryRepository } from "../memory/memory-repository.js";
 import { MemoryService } from "../memory/memory-service.js";
+import { ModelEpisodeSummarizer } from "../memory/memory-summaries.js";
 import { KeywordIndex } from "../retrieval/keyword-index.js";
+import type { ModelProviders } from "../runs/model-providers.js";
 import type { Store } from "../store/database.js";
 import { CollectionService } from "./collection-service.js";
 import { EmbeddedVectorStore } from "./embedded-vector-store.js";
 import type { VectorStore } from "./vector-store.js";
 
-/** Memory, knowledge and collections over one embedded vector store, keyword index and embedder. */
-export async function openRetrieval(store: Store, config: Config) {
+export interface RetrievalOptions {
+  /** Model providers, for summaries of old episodic memories when memorySummaryModel is set. */
+  models?: ModelProviders | undefined;
+}
+
+/** Memory, knowledge and collections over one vector store, keyword index and embedder. */
+export async function openRetrieval(store: Store, config: Config, options: RetrievalOptions = {}) {
   let vectors: VectorStore;
   if (config.qdrantUrl) {
     // Loaded only when configured: an embedded start should not pay for a client it does not use.
@@ -28,7 +35,18 @@ export async function openRetrieval(store: Store, config: Config) {
   });
   return {
     vectors,
-    memory: { service, consolidation: new MemoryConsolidation(store, vectors, keywords) },
+    memory: {
+      service,
+      consolidation: new MemoryConsolidation(store, vectors, keywords, {
+        memories: service,
+        embedder,
+        summarizer:
+          config.memorySummaryModel && options.models
+            ? new ModelEpisodeSummarizer(options.models, config.memorySummaryModel)
+            : undefined,
+        ageDays: config.memorySummaryAgeDays,
+      }),
+    },
     knowledge: new KnowledgeService(store, vectors, keywords, embedder, service),
     collections: new CollectionService(store, vectors, keywords, embedder),
   };
