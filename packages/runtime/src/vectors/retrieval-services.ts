@@ -20,14 +20,7 @@ export interface RetrievalOptions {
 
 /** Memory, knowledge and collections over one vector store, keyword index and embedder. */
 export async function openRetrieval(store: Store, config: Config, options: RetrievalOptions = {}) {
-  let vectors: VectorStore;
-  if (config.qdrantUrl) {
-    // Loaded only when configured: an embedded start should not pay for a client it does not use.
-    const { QdrantVectorStore } = await import("./qdrant-vector-store.js");
-    vectors = new QdrantVectorStore(store, { url: config.qdrantUrl, apiKey: config.qdrantApiKey });
-  } else {
-    vectors = new EmbeddedVectorStore(store, join(config.dataDir, "vector-index"));
-  }
+  const vectors = await openVectorStore(store, config);
   const keywords = new KeywordIndex(store.dialect);
   const embedder = createEmbedder(config);
   const service = new MemoryService(store, new MemoryRepository(store.db), vectors, keywords, embedder, {
@@ -50,4 +43,25 @@ export async function openRetrieval(store: Store, config: Config, options: Retri
     knowledge: new KnowledgeService(store, vectors, keywords, embedder, service),
     collections: new CollectionService(store, vectors, keywords, embedder),
   };
+}
+
+/**
+ * The configured vector backend. auto: Qdrant when qdrantUrl is set, else pgvector when the
+ * Postgres database has the extension, else the embedded index.
+ */
+export async function openVectorStore(store: Store, config: Config): Promise<VectorStore> {
+  const backend = config.vectorBackend;
+  if (backend === "qdrant" && !config.qdrantUrl)
+    throw new Error("vectorBackend is qdrant but qdrantUrl is not set: set qdrantUrl (SYMBIONT_QDRANT_URL)");
+  if (backend === "qdrant" || (backend === "auto" && config.qdrantUrl)) {
+    // Loaded only when configured: an embedded start should not pay for a client it does not use.
+    const { QdrantVectorStore } = await import("./qdrant-vector-store.js");
+    return new QdrantVectorStore(store, { url: config.qdrantUrl as string, apiKey: config.qdrantApiKey });
+  }
+  if (backend === "pgvector" || (backend === "auto" && store.dialect === "postgres")) {
+    const { PgvectorVectorStore, detectPgvector } = await import("./pgvector-vector-store.js");
+    const info = await detectPgvector(store, backend === "pgvector");
+    if (info) return new PgvectorVectorStore(store, info).open();
+  }
+  return new EmbeddedVectorStore(store, join(config.dataDir, "vector-index"));
 }
