@@ -151,7 +151,12 @@ export async function startRuntime(initial: Config, options: StartOptions = {}):
     const secrets = await openSecrets(store, () => config, log, audit);
     const identity = await openIdentity(store, audit, () => config, secrets.sealer("identity"));
     const models = new ModelProviders(() => config, secrets.resolver);
-    retrieval = await openRetrieval(store, config, { models });
+    retrieval = await openRetrieval(store, config, {
+      models,
+      sealer: secrets.sealer("memory"),
+      onResealed: (report) =>
+        log.info(report, "memory and knowledge content brought in line with memoryEncryption"),
+    });
     const mcp = openMcp(store, () => config, log, audit, secrets);
     mcpOpened = mcp;
     const runEvents = new RunEvents();

@@ -220,7 +220,7 @@ export class MemoryConsolidation {
     const done: { sources: MemoryRow[]; text: string }[] = [];
     for (const sources of groups) {
       try {
-        const episodes = sources.map((row) => textOfContent(JSON.parse(row.content)));
+        const episodes = sources.map((row) => textOfContent(JSON.parse(memories.readable(row).content)));
         const text = storable(await summarizer.summarize(tenantId, agentId, episodes));
         if (text.trim() === "")
           throw new Error(`The model ${summarizer.model} answered with an empty summary`);
@@ -260,6 +260,7 @@ export class MemoryConsolidation {
           last_accessed_at: null,
           expires_at: null,
           superseded_by: null,
+          sealed: 0,
         };
         return { row, text, vector: vectors[i] as Float32Array };
       });

@@ -27,6 +27,7 @@ import type { Database } from "../store/schema.js";
 import type { VectorWrites } from "../vectors/embedded-vector-store.js";
 import { dot } from "../vectors/vector-codec.js";
 import type { VectorStore } from "../vectors/vector-store.js";
+import { memoryContext } from "./content-sealing.js";
 import type { MemoryCriteria, MemoryRepository, MemoryRow } from "./memory-repository.js";
 import { computedImportance, recencyOf, textOfContent } from "./memory-text.js";
 
@@ -94,6 +95,7 @@ export class MemoryService {
           ? new Date(at.getTime() + ttl * 1000).toISOString()
           : null,
       superseded_by: null,
+      sealed: 0,
     }));
     const byAgent = new Map<string, number[]>();
     rows.forEach((row, i) => {
@@ -118,6 +120,11 @@ export class MemoryService {
     return this.nodes(scope, rows);
   }
 
+  /** A row read straight from the table, with its content readable. */
+  readable(row: MemoryRow): MemoryRow {
+    return this.memories.opened(row);
+  }
+
   /**
    * New memories of one agent inside the caller's vector-store transaction: their rows, keyword
    * entries and vectors, so all three commit (or not) together.
@@ -130,17 +137,23 @@ export class MemoryService {
     entries: readonly { row: MemoryRow; text: string; vector: Float32Array }[],
   ): Promise<void> {
     const space = memorySpace(agentId);
-    for (let i = 0; i < entries.length; i += 200) {
+    const sealing = this.memories.sealing;
+    const stored = entries.map(({ row }) => {
+      const { stored: content, sealed } = sealing.seal(row.content, memoryContext(tenantId, row.id));
+      // Sealed content leaves nothing readable behind: `contains` is matched after opening.
+      return { ...row, content, sealed, content_folded: sealed ? "" : row.content_folded };
+    });
+    for (let i = 0; i < stored.length; i += 200) {
       await trx
         .insertInto("memories")
-        .values(entries.slice(i, i + 200).map((e) => e.row))
+        .values(stored.slice(i, i + 200))
         .execute();
     }
     await this.keywords.put(
       trx,
       tenantId,
       space,
-      entries.map((e) => ({ id: e.row.id, text: e.text })),
+      entries.map((e) => ({ id: e.row.id, text: sealing.keywordText(e.text) })),
     );
     await writes.ensureSpace(space, {
       dimensions: await this.embedder.dimensions(),
@@ -319,7 +332,13 @@ export class MemoryService {
     const [query] = await this.embedder.embed([text]);
     const [semantic, lexical] = await Promise.all([
       this.vectors.search(scope.tenantId, space, query as Float32Array, candidates),
-      this.keywords.search(this.store.db, scope.tenantId, space, text, candidates),
+      this.keywords.search(
+        this.store.db,
+        scope.tenantId,
+        space,
+        this.memories.sealing.keywordText(text),
+        candidates,
+      ),
     ]);
     const fused = reciprocalRankFusion([semantic.hits.map((h) => h.id), lexical.map((h) => h.id)]);
     if (fused.size === 0) return [];

@@ -2,12 +2,15 @@ import { join } from "node:path";
 import type { Config } from "../config/schema.js";
 import { createEmbedder } from "../embedders/create-embedder.js";
 import { KnowledgeService } from "../knowledge/knowledge-service.js";
+import { type ResealReport, resealContent } from "../memory/content-resealing.js";
+import { ContentSealing } from "../memory/content-sealing.js";
 import { MemoryConsolidation } from "../memory/memory-consolidation.js";
 import { MemoryRepository } from "../memory/memory-repository.js";
 import { MemoryService } from "../memory/memory-service.js";
 import { ModelEpisodeSummarizer } from "../memory/memory-summaries.js";
 import { KeywordIndex } from "../retrieval/keyword-index.js";
 import type { ModelProviders } from "../runs/model-providers.js";
+import type { Sealer } from "../secrets/sealer.js";
 import type { Store } from "../store/database.js";
 import { CollectionService } from "./collection-service.js";
 import { EmbeddedVectorStore } from "./embedded-vector-store.js";
@@ -16,6 +19,10 @@ import type { VectorStore } from "./vector-store.js";
 export interface RetrievalOptions {
   /** Model providers, for summaries of old episodic memories when memorySummaryModel is set. */
   models?: ModelProviders | undefined;
+  /** The secrets layer's sealer for memory and knowledge content (needed by memoryEncryption). */
+  sealer?: Sealer | undefined;
+  /** Told how many rows were sealed or opened after memoryEncryption was switched. */
+  onResealed?: (report: ResealReport) => void;
 }
 
 /** Memory, knowledge and collections over one vector store, keyword index and embedder. */
@@ -23,9 +30,20 @@ export async function openRetrieval(store: Store, config: Config, options: Retri
   const vectors = await openVectorStore(store, config);
   const keywords = new KeywordIndex(store.dialect);
   const embedder = createEmbedder(config);
-  const service = new MemoryService(store, new MemoryRepository(store.db), vectors, keywords, embedder, {
-    shortTermTtlSeconds: config.memoryShortTermTtlSeconds,
-  });
+  const sealing = new ContentSealing(options.sealer, config.memoryEncryption);
+  const resealed = await resealContent(store, sealing, keywords);
+  if (resealed.memories + resealed.knowledgeItems + resealed.knowledgeChunks > 0)
+    options.onResealed?.(resealed);
+  const service = new MemoryService(
+    store,
+    new MemoryRepository(store.db, sealing),
+    vectors,
+    keywords,
+    embedder,
+    {
+      shortTermTtlSeconds: config.memoryShortTermTtlSeconds,
+    },
+  );
   return {
     vectors,
     memory: {
@@ -40,7 +58,7 @@ export async function openRetrieval(store: Store, config: Config, options: Retri
         ageDays: config.memorySummaryAgeDays,
       }),
     },
-    knowledge: new KnowledgeService(store, vectors, keywords, embedder, service),
+    knowledge: new KnowledgeService(store, vectors, keywords, embedder, service, sealing),
     collections: new CollectionService(store, vectors, keywords, embedder),
   };
 }
