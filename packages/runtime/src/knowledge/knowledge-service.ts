@@ -219,7 +219,7 @@ export class KnowledgeService {
     ) {
       const memories = await this.memory.rank(scope, query.query, { agentId: query.agent_id }, 0);
       for (const { row, similarity } of memories)
-        take(textOfContent(JSON.parse(row.content)), `memory:${row.id}`, similarity);
+        take(textOfContent(JSON.parse(this.memory.readable(row).content)), `memory:${row.id}`, similarity);
     }
     return {
       context_items: items.map((i) => i.text),

@@ -41,14 +41,25 @@ export class ContentSealing {
 
   /** Keyed digests of the words of a text (sealing on). */
   keywordTokens(text: string): string[] {
-    const sealer = this.sealer as Sealer;
-    // 80 bits, base-36 letters and digits behind a letter: one token to every tokenizer.
-    return keywordsOf(text).map(
-      (word) =>
-        `k${BigInt(`0x${sealer.digest(foldDiacritics(word)).subarray(0, 10).toString("hex")}`).toString(36)}`,
-    );
+    return keywordsOf(text).map((word) => this.tokenOf(word));
+  }
+
+  /** Digests by word: words recur (Zipf), and an HMAC costs more than the rest of indexing a word. */
+  private readonly tokens = new Map<string, string>();
+
+  private tokenOf(word: string): string {
+    let token = this.tokens.get(word);
+    if (token === undefined) {
+      // 80 bits in hex behind a letter: one plain token to every tokenizer.
+      token = `k${(this.sealer as Sealer).digest(foldDiacritics(word)).toString("hex", 0, 10)}`;
+      if (this.tokens.size >= TOKEN_CACHE) this.tokens.clear();
+      this.tokens.set(word, token);
+    }
+    return token;
   }
 }
+
+const TOKEN_CACHE = 100_000;
 
 export const PLAIN_CONTENT = new ContentSealing(undefined, false);
 

@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   ContextResponse,
+  ConversationContext,
   MemoryResponse,
   MemorySearchResponse,
   VectorSearchResponse,
@@ -114,6 +115,23 @@ for (const target of databaseTargets) {
         (await server.call("POST", "/rag/context", { body: { query: `what is ${KNOWLEDGE_WORD}?` } })).body,
       );
       expect(context.context_items.join(" ")).toContain(KNOWLEDGE_WORD);
+
+      // A conversation's turns and the related memories ranked for them open too.
+      await server.call("POST", "/memory", {
+        body: {
+          agent_id: "enc",
+          memory_type: "conversation",
+          memory_level: "short_term",
+          conversation_id: "chat-1",
+          content: { text: `Where does the ${MEMORY_WORD} hide the codes?` },
+        },
+      });
+      const conversation = ConversationContext.parse(
+        (await server.call("GET", "/memory/conversation?conversation_id=chat-1&agent_id=enc")).body,
+      );
+      const texts = conversation.memories.map((m) => (m.content as { text: string }).text);
+      expect(texts[0]).toContain("Where does the");
+      expect(texts).toContain(`The ${MEMORY_WORD} hides the launch codes near ${UNICODE_WORD}`);
 
       const bytes = await everythingStored(server.runtime.store, database.dataDir);
       expect(bytes.length).toBeGreaterThan(1_000);

@@ -32,12 +32,13 @@ export class MemoryRepository {
     readonly sealing: ContentSealing = PLAIN_CONTENT,
   ) {}
 
-  /** The row with its content readable. */
+  /** The row with its content readable (a row already opened is returned as it is). */
   opened(row: MemoryRow): MemoryRow {
     if (!row.sealed) return row;
     return {
       ...row,
       content: this.sealing.open(row.content, row.sealed, memoryContext(row.tenant_id, row.id)),
+      sealed: 0,
     };
   }
 
@@ -100,7 +101,8 @@ export class MemoryRepository {
   }
 
   /**
-   * The live memories among `ids` that meet the criteria, in no order. Without an ORDER BY the
+   * The live memories among `ids` that meet the criteria, in no order; their content may still be
+   * sealed (see opened()). Without an ORDER BY the
    * planner looks them up by primary key instead of walking the agent's whole created_at index.
    */
   async findAmong(
@@ -108,11 +110,11 @@ export class MemoryRepository {
     criteria: MemoryCriteria & { ids: readonly string[] },
     now: string,
   ): Promise<MemoryRow[]> {
-    const rows = await this.live(tenantId, criteria, now).selectAll().execute();
-    return this.readable(
-      rows.filter((row) => row.agent_id === criteria.agentId),
-      criteria,
+    const rows = (await this.live(tenantId, criteria, now).selectAll().execute()).filter(
+      (row) => row.agent_id === criteria.agentId,
     );
+    // Ranking needs no content: rows stay sealed, and callers open the few they show (opened()).
+    return criteria.contains && !this.containsInSql(criteria) ? this.readable(rows, criteria) : rows;
   }
 
   async count(tenantId: string, criteria: MemoryCriteria, now: string): Promise<number> {

@@ -273,8 +273,9 @@ export class MemoryService {
         .map((row) => textOfContent(JSON.parse(row.content)))
         .join("\n");
       const ranked = await this.rank(scope, cue, { agentId: query.agent_id }, null);
-      for (const { row } of ranked) {
-        if (row.conversation_id === query.conversation_id) continue;
+      for (const ranking of ranked) {
+        if (ranking.row.conversation_id === query.conversation_id) continue;
+        const row = this.memories.opened(ranking.row);
         const cost = estimateTokens(textOfContent(JSON.parse(row.content)));
         if (used + cost > budget) continue;
         related.push(row);
@@ -318,7 +319,8 @@ export class MemoryService {
 
   /**
    * Hybrid ranking of an agent's live memories: vector and keyword candidates fused by reciprocal
-   * rank, then weighted by importance and recency (70 / 15 / 15).
+   * rank, then weighted by importance and recency (70 / 15 / 15). Rows may be sealed: open the ones
+   * used with readable().
    */
   async rank(
     scope: Scope,
@@ -396,7 +398,8 @@ export class MemoryService {
     }
   }
 
-  async nodes(scope: Scope, rows: readonly MemoryRow[]): Promise<MemoryNode[]> {
+  async nodes(scope: Scope, found: readonly MemoryRow[]): Promise<MemoryNode[]> {
+    const rows = found.map((row) => this.memories.opened(row));
     const children = await this.memories.childrenOf(
       scope.tenantId,
       rows.map((row) => row.id),
