@@ -150,9 +150,8 @@ for (const target of databaseTargets) {
       await server.close();
       server = await start(false);
       // Opened in place: plain keyword search with stemming again ("hiding" finds "hides").
-      expect(((await search({ query: "hiding" }))[0]?.content as { text: string }).text).toContain(
-        MEMORY_WORD,
-      );
+      const [first] = await search({ query: "hiding" });
+      expect(JSON.stringify(first?.content)).toContain(MEMORY_WORD);
       expect(await everythingStored(server.runtime.store, database.dataDir)).toContain(MEMORY_WORD);
 
       await server.close();
