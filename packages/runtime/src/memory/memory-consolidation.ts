@@ -235,8 +235,26 @@ export class MemoryConsolidation {
     const vectors = await embedder.embed(done.map((d) => d.text));
     const space = memorySpace(agentId);
     const nowIso = now.toISOString();
-    await this.vectors.write(tenantId, [space], async (trx, writes) => {
-      const entries = done.map(({ sources, text }, i) => {
+    const written = await this.vectors.write(tenantId, [space], async (trx, writes) => {
+      // Another consolidation of this agent may have summarised (or deleted) some episodes while the
+      // model was thinking: a group is written only if all its episodes are still live, once.
+      const live = new Set(
+        (
+          await trx
+            .selectFrom("memories")
+            .select("id")
+            .where("tenant_id", "=", tenantId)
+            .where(
+              "id",
+              "in",
+              done.flatMap((d) => d.sources.map((s) => s.id)),
+            )
+            .where("superseded_by", "is", null)
+            .execute()
+        ).map((row) => row.id),
+      );
+      const entries = done.flatMap(({ sources, text }, i) => {
+        if (!sources.every((s) => live.has(s.id))) return [];
         const content = JSON.stringify({ text });
         const row: MemoryRow = {
           tenant_id: tenantId,
@@ -262,13 +280,14 @@ export class MemoryConsolidation {
           superseded_by: null,
           sealed: 0,
         };
-        return { row, text, vector: vectors[i] as Float32Array };
+        return [{ row, text, vector: vectors[i] as Float32Array, sources }];
       });
+      if (entries.length === 0) return entries;
       await memories.insertIn(trx, writes, tenantId, agentId, entries);
-      for (const [i, { sources }] of done.entries()) {
+      for (const { row, sources } of entries) {
         await trx
           .updateTable("memories")
-          .set({ superseded_by: (entries[i] as (typeof entries)[number]).row.id })
+          .set({ superseded_by: row.id })
           .where("tenant_id", "=", tenantId)
           .where(
             "id",
@@ -277,15 +296,17 @@ export class MemoryConsolidation {
           )
           .execute();
       }
-      const summarized = done.flatMap((d) => d.sources.map((s) => s.id));
+      const summarized = entries.flatMap((e) => e.sources.map((s) => s.id));
       await this.keywords.remove(trx, tenantId, space, summarized);
       await writes.remove(space, summarized);
+      return entries;
     });
+    if (written.length === 0) return { ...report, status: "nothing_to_summarize" };
     return {
       ...report,
       status: "summarized",
-      summaries_created: done.length,
-      memories_summarized: done.reduce((n, d) => n + d.sources.length, 0),
+      summaries_created: written.length,
+      memories_summarized: written.reduce((n, e) => n + e.sources.length, 0),
     };
   }
 }

@@ -128,6 +128,26 @@ for (const target of databaseTargets) {
       expect(model.requests).toHaveLength(1);
     });
 
+    it("writes one summary when two consolidations of an agent race", async () => {
+      const ids = await remember("sum-race", ["Race episode one", "Race episode two", "Race episode three"]);
+      answer = { text: "The race episodes happened.", delayMs: 300 };
+      const results = await Promise.all([consolidate("sum-race"), consolidate("sum-race")]);
+      expect(results.map((r) => r.summaries?.summaries_created).sort()).toEqual([0, 1]);
+      const summaries = await server.runtime.store.db
+        .selectFrom("memories")
+        .select(["id"])
+        .where("agent_id", "=", "sum-race")
+        .where("memory_level", "=", "semantic")
+        .execute();
+      expect(summaries).toHaveLength(1);
+      const episodes = await server.runtime.store.db
+        .selectFrom("memories")
+        .select("superseded_by")
+        .where("id", "in", ids)
+        .execute();
+      expect(episodes.map((e) => e.superseded_by)).toEqual(ids.map(() => summaries[0]?.id));
+    });
+
     it("leaves a lone episode alone and treats an empty answer as a failure", async () => {
       await remember("sum-lone", ["Only one thing happened"]);
       expect((await consolidate("sum-lone")).summaries?.status).toBe("nothing_to_summarize");
