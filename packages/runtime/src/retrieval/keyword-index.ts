@@ -117,9 +117,9 @@ export class KeywordIndex {
 
   /**
    * ts_rank alone knows nothing of how rare a word is, so "the" would weigh as much as "zeppelin".
-   * One pass counts each word's entries in the space; a word's rank is then weighted by BM25's
-   * inverse document frequency, and words in more than COMMON_SHARE of a large space are left out,
-   * as on SQLite.
+   * Each word's entries in the space are counted; its rank is then weighted by BM25's inverse
+   * document frequency, and words in more than COMMON_SHARE of a large space are left out, as on
+   * SQLite.
    */
   private async searchPostgres(
     db: Kysely<Database>,
@@ -141,18 +141,27 @@ export class KeywordIndex {
         sql` || `,
       );
     });
-    const counts = sql.join(
-      queries.map((q, i) => sql`count(*) filter (where tsv @@ (${q})) as ${sql.ref(`df${i}`)}`),
-    );
-    const stats = await sql<Record<string, string | number>>`select count(*) as total, ${counts}
-      from text_entries where tenant_id = ${tenantId} and space = ${space}`.execute(db);
-    const row = stats.rows[0] ?? {};
-    const total = Number(row.total ?? 0);
+    const inSpace = sql`tenant_id = ${tenantId} and space = ${space}`;
+    const totalRow = await sql<{
+      n: string | number;
+    }>`select count(*) as n from text_entries where ${inSpace}`.execute(db);
+    const total = Number(totalRow.rows[0]?.n ?? 0);
     if (total === 0) return [];
+    // Past COMMON_SHARE of a large space a word is left out whatever its count, so counting stops
+    // there: each count is a GIN lookup bounded by the cap, not a walk through the space.
+    const cap = total >= 1_000 ? Math.floor(total * COMMON_SHARE) + 1 : total;
+    const counts = sql.join(
+      queries.map(
+        (q, i) =>
+          sql`(select count(*) from (select 1 from text_entries where ${inSpace} and tsv @@ (${q}) limit ${cap}) hits) as ${sql.ref(`df${i}`)}`,
+      ),
+    );
+    const stats = await sql<Record<string, string | number>>`select ${counts}`.execute(db);
+    const row = stats.rows[0] ?? {};
     let chosen = words.map((_, i) => ({ i, df: Number(row[`df${i}`] ?? 0) })).filter((w) => w.df > 0);
     if (chosen.length === 0) return [];
     if (total >= 1_000) {
-      const informative = chosen.filter((w) => w.df <= total * COMMON_SHARE);
+      const informative = chosen.filter((w) => w.df < cap);
       chosen = informative.length > 0 ? informative : [...chosen].sort((a, b) => a.df - b.df).slice(0, 2);
     }
     const weighted = chosen.map(({ i, df }) => {
