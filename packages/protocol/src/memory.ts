@@ -145,6 +145,17 @@ export const ConsolidationResponse = z.object({
   execution_time_ms: z.number(),
   success: z.boolean(),
   message: z.string().nullable(),
+  /** Ours, beyond the contract: what became of old episodic memories (summarised by a model). */
+  summaries: z
+    .object({
+      status: z.enum(["summarized", "nothing_to_summarize", "skipped_no_model", "failed"]),
+      model: z.string().nullable(),
+      summaries_created: z.int(),
+      memories_summarized: z.int(),
+      /** Why the model could not summarise (the sources stay as they were). */
+      error: z.string().nullable(),
+    })
+    .optional(),
 });
 export type ConsolidationResponse = z.infer<typeof ConsolidationResponse>;
 

@@ -159,7 +159,13 @@ export async function startRuntime(initial: Config, options: StartOptions = {}):
     );
     const secrets = await openSecrets(store, () => config, log, audit);
     const identity = await openIdentity(store, audit, () => config, secrets.sealer("identity"));
-    retrieval = await openRetrieval(store, config);
+    const models = new ModelProviders(() => config, secrets.resolver);
+    retrieval = await openRetrieval(store, config, {
+      models,
+      sealer: secrets.sealer("memory"),
+      onResealed: (report) =>
+        log.info(report, "memory and knowledge content brought in line with memoryEncryption"),
+    });
     if (metrics) {
       timeOperations(metrics.retrieval, "memory", retrieval.memory.service, [
         "add",
@@ -187,7 +193,7 @@ export async function startRuntime(initial: Config, options: StartOptions = {}):
     const runLoop = new RunLoop({
       runs: runRepository,
       agents: agentRepository,
-      models: new ModelProviders(() => config, secrets.resolver),
+      models,
       // MCP tools reach runs through their provider, which lets only signed, unchanged tools through.
       tools: new ToolCatalog([
         new BuiltinTools(),

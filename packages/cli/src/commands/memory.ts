@@ -147,7 +147,9 @@ Examples:
 
   memory
     .command("consolidate <agent>")
-    .description("Prune expired and over-cap memories, merge near-duplicates (kept as history), promote")
+    .description(
+      "Prune expired and over-cap memories, merge near-duplicates (kept as history), promote; with memorySummaryModel set on the server, summarise old episodic memories into semantic ones",
+    )
     .action(async (agent: string, _flags: unknown, command: Command) => {
       const options = globals(command);
       const report = await clientFrom(options).memory.consolidate(agent);

@@ -148,6 +148,27 @@ export const ConfigSchema = z.strictObject({
     .optional()
     .describe("Search vectors through this Qdrant server instead of the embedded index"),
   qdrantApiKey: z.string().min(1, "must not be empty").optional(),
+  vectorBackend: z
+    .enum(["auto", "embedded", "qdrant", "pgvector"], "must be auto, embedded, qdrant or pgvector")
+    .default("auto")
+    .describe(
+      "auto: Qdrant when qdrantUrl is set, else pgvector when the Postgres database has the vector extension, else embedded",
+    ),
+  memorySummaryModel: z
+    .string()
+    .min(1, "must not be empty")
+    .optional()
+    .describe(
+      "Model (like ollama/llama3.2) that consolidation asks to summarise old episodic memories into semantic ones; unset: no summaries",
+    ),
+  memorySummaryAgeDays: integer(0, 3650)
+    .default(7)
+    .describe("Episodic memories older than this many days are summarised (when memorySummaryModel is set)"),
+  memoryEncryption: boolean
+    .default(false)
+    .describe(
+      "Seal memory content and knowledge text at rest with the master key; keyword search then matches whole words only, through keyed hashes",
+    ),
   embedder: z
     .enum(["hashing", "ollama", "openai"], "must be hashing, ollama or openai")
     .default("hashing")

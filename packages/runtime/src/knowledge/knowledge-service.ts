@@ -13,6 +13,12 @@ import {
 import type { Selectable } from "kysely";
 import type { Embedder } from "../embedders/embedder.js";
 import type { Scope } from "../identity/scope.js";
+import {
+  type ContentSealing,
+  knowledgeChunkContext,
+  knowledgeItemContext,
+  PLAIN_CONTENT,
+} from "../memory/content-sealing.js";
 import type { MemoryService } from "../memory/memory-service.js";
 import { textOfContent } from "../memory/memory-text.js";
 import { hybridSearch } from "../retrieval/hybrid-search.js";
@@ -25,7 +31,7 @@ import type { VectorStore } from "../vectors/vector-store.js";
 import { chunkText } from "./chunking.js";
 
 export const KNOWLEDGE_SPACE = "knowledge";
-const chunkId = (itemId: string, index: number) => `${itemId}#${index}`;
+export const chunkId = (itemId: string, index: number) => `${itemId}#${index}`;
 const itemOf = (chunk: string) => chunk.slice(0, chunk.lastIndexOf("#"));
 const indexOf = (chunk: string) => Number(chunk.slice(chunk.lastIndexOf("#") + 1));
 const CANDIDATES = 200;
@@ -51,6 +57,7 @@ export class KnowledgeService {
     private readonly keywords: KeywordIndex,
     private readonly embedder: Embedder,
     private readonly memory: MemoryService | undefined,
+    private readonly sealing: ContentSealing = PLAIN_CONTENT,
     private readonly now: () => Date = () => new Date(),
   ) {}
 
@@ -92,7 +99,7 @@ export class KnowledgeService {
         .values({
           tenant_id: tenantId,
           id: item.id,
-          content: item.content,
+          ...sealedContent(this.sealing.seal(item.content, knowledgeItemContext(tenantId, item.id))),
           source: item.metadata.source,
           source_type: item.metadata.source_type,
           chunk_index: item.metadata.chunk_index ?? null,
@@ -107,9 +114,12 @@ export class KnowledgeService {
         await trx
           .insertInto("knowledge_chunks")
           .values(
-            chunks
-              .slice(i, i + 200)
-              .map((content, j) => ({ tenant_id: tenantId, item_id: item.id, chunk_index: i + j, content })),
+            chunks.slice(i, i + 200).map((content, j) => ({
+              tenant_id: tenantId,
+              item_id: item.id,
+              chunk_index: i + j,
+              ...sealedContent(this.sealing.seal(content, knowledgeChunkContext(tenantId, item.id, i + j))),
+            })),
           )
           .execute();
       }
@@ -117,7 +127,7 @@ export class KnowledgeService {
         trx,
         tenantId,
         KNOWLEDGE_SPACE,
-        chunks.map((text, i) => ({ id: chunkId(item.id, i), text })),
+        chunks.map((text, i) => ({ id: chunkId(item.id, i), text: this.sealing.keywordText(text) })),
       );
       await writes.ensureSpace(KNOWLEDGE_SPACE, await this.spaceConfig());
       await writes.put(
@@ -209,7 +219,7 @@ export class KnowledgeService {
     ) {
       const memories = await this.memory.rank(scope, query.query, { agentId: query.agent_id }, 0);
       for (const { row, similarity } of memories)
-        take(textOfContent(JSON.parse(row.content)), `memory:${row.id}`, similarity);
+        take(textOfContent(JSON.parse(this.memory.readable(row).content)), `memory:${row.id}`, similarity);
     }
     return {
       context_items: items.map((i) => i.text),
@@ -265,7 +275,7 @@ export class KnowledgeService {
         { db, vectors: this.vectors, keywords: this.keywords },
         tenantId,
         KNOWLEDGE_SPACE,
-        text,
+        this.sealing.keywordText(text),
         query as Float32Array,
         CANDIDATES,
         {
@@ -290,8 +300,18 @@ export class KnowledgeService {
         .where("item_id", "in", itemIds)
         .execute(),
     ]);
-    const itemById = new Map(items.map((i) => [i.id, i]));
-    const chunkText = new Map(chunks.map((c) => [chunkId(c.item_id, c.chunk_index), c.content]));
+    const itemById = new Map(
+      items.map((i) => [
+        i.id,
+        { ...i, content: this.sealing.open(i.content, i.sealed, knowledgeItemContext(tenantId, i.id)) },
+      ]),
+    );
+    const chunkText = new Map(
+      chunks.map((c) => [
+        chunkId(c.item_id, c.chunk_index),
+        this.sealing.open(c.content, c.sealed, knowledgeChunkContext(tenantId, c.item_id, c.chunk_index)),
+      ]),
+    );
     return hits.flatMap((hit) => {
       const item = itemById.get(itemOf(hit.id));
       const text = chunkText.get(hit.id);
@@ -324,3 +344,8 @@ export class KnowledgeService {
     };
   }
 }
+
+const sealedContent = ({ stored, sealed }: { stored: string; sealed: number }) => ({
+  content: stored,
+  sealed,
+});

@@ -1,12 +1,28 @@
+import { randomUUID } from "node:crypto";
 import type { ConsolidationResponse, MemoryLevel } from "@symbiont/protocol";
+import type { Embedder } from "../embedders/embedder.js";
 import { type Scope, scopeReachesAgent } from "../identity/scope.js";
 import type { KeywordIndex } from "../retrieval/keyword-index.js";
+import { storable } from "../retrieval/tokens.js";
 import { AppError } from "../server/app-error.js";
 import type { Store } from "../store/database.js";
 import { dot } from "../vectors/vector-codec.js";
 import type { VectorStore } from "../vectors/vector-store.js";
 import type { MemoryRow } from "./memory-repository.js";
-import { memorySpace } from "./memory-service.js";
+import { type MemoryService, memorySpace } from "./memory-service.js";
+import { type EpisodeSummarizer, episodeGroups } from "./memory-summaries.js";
+import { computedImportance, textOfContent } from "./memory-text.js";
+
+type SummaryReport = NonNullable<ConsolidationResponse["summaries"]>;
+
+/** Summaries of old episodic memories into semantic ones (step 5), when a model is configured. */
+export interface SummaryOptions {
+  memories: MemoryService;
+  embedder: Embedder;
+  summarizer: EpisodeSummarizer | undefined;
+  /** Episodic memories older than this are summarised. */
+  ageDays: number;
+}
 
 /** The contract's recommended caps per level. */
 export const LEVEL_CAPS: Record<MemoryLevel, number> = {
@@ -32,13 +48,18 @@ const byValue = (a: MemoryRow, b: MemoryRow) =>
  *    the other stays as history, marked superseded and out of every index;
  * 3. a level over its cap keeps its best (importance, then recency) and prunes the rest; kept
  *    short-term memories with importance > 0.7 move to long-term (the contract's rule);
- * 4. short-term memories recalled at least 3 times move to long-term.
+ * 4. short-term memories recalled at least 3 times move to long-term;
+ * 5. with a summary model, episodic memories older than the configured age are summarised, up to 20
+ *    at a time, into one semantic memory each run; the episodes stay as history, marked superseded
+ *    by their summary and out of every index. Model calls happen outside any transaction, and a
+ *    failed call leaves its episodes exactly as they were.
  */
 export class MemoryConsolidation {
   constructor(
     private readonly store: Store,
     private readonly vectors: VectorStore,
     private readonly keywords: KeywordIndex,
+    private readonly summaries: SummaryOptions | undefined = undefined,
     private readonly now: () => Date = () => new Date(),
   ) {}
 
@@ -160,6 +181,11 @@ export class MemoryConsolidation {
       });
     }
     const promotedCount = [...promoted].filter((id) => !pruned.has(id)).length;
+    const summaries = await this.summarize(
+      scope.tenantId,
+      agentId,
+      survivors.filter((r) => !pruned.has(r.id)),
+    );
     return {
       agent_id: agentId,
       promoted_count: promotedCount,
@@ -167,7 +193,133 @@ export class MemoryConsolidation {
       consolidated_count: merges.size,
       execution_time_ms: performance.now() - started,
       success: true,
-      message: `Pruned ${pruned.size}, merged ${merges.size} near-duplicates, promoted ${promotedCount} to long_term`,
+      message: `Pruned ${pruned.size}, merged ${merges.size} near-duplicates, promoted ${promotedCount} to long_term; ${summaryMessage(summaries)}`,
+      summaries,
     };
+  }
+
+  private async summarize(
+    tenantId: string,
+    agentId: string,
+    candidates: readonly MemoryRow[],
+  ): Promise<SummaryReport> {
+    const summarizer = this.summaries?.summarizer;
+    const report: SummaryReport = {
+      status: "skipped_no_model",
+      model: summarizer?.model ?? null,
+      summaries_created: 0,
+      memories_summarized: 0,
+      error: null,
+    };
+    if (!this.summaries || !summarizer) return report;
+    const { memories, embedder, ageDays } = this.summaries;
+    const now = this.now();
+    const before = new Date(now.getTime() - ageDays * 86_400_000).toISOString();
+    const groups = episodeGroups(candidates, before);
+    if (groups.length === 0) return { ...report, status: "nothing_to_summarize" };
+    const done: { sources: MemoryRow[]; text: string }[] = [];
+    for (const sources of groups) {
+      try {
+        const episodes = sources.map((row) => textOfContent(JSON.parse(memories.readable(row).content)));
+        const text = storable(await summarizer.summarize(tenantId, agentId, episodes));
+        if (text.trim() === "")
+          throw new Error(`The model ${summarizer.model} answered with an empty summary`);
+        done.push({ sources, text });
+      } catch (error) {
+        // The model is down or misbehaving: what was summarised so far is kept, the rest waits.
+        report.error = (error as Error).message;
+        break;
+      }
+    }
+    if (done.length === 0) return { ...report, status: "failed" };
+    const vectors = await embedder.embed(done.map((d) => d.text));
+    const space = memorySpace(agentId);
+    const nowIso = now.toISOString();
+    const written = await this.vectors.write(tenantId, [space], async (trx, writes) => {
+      // Another consolidation of this agent may have summarised (or deleted) some episodes while the
+      // model was thinking: a group is written only if all its episodes are still live, once.
+      const live = new Set(
+        (
+          await trx
+            .selectFrom("memories")
+            .select("id")
+            .where("tenant_id", "=", tenantId)
+            .where(
+              "id",
+              "in",
+              done.flatMap((d) => d.sources.map((s) => s.id)),
+            )
+            .where("superseded_by", "is", null)
+            .execute()
+        ).map((row) => row.id),
+      );
+      const entries = done.flatMap(({ sources, text }, i) => {
+        if (!sources.every((s) => live.has(s.id))) return [];
+        const content = JSON.stringify({ text });
+        const row: MemoryRow = {
+          tenant_id: tenantId,
+          id: randomUUID(),
+          agent_id: agentId,
+          content,
+          content_folded: storable(content.toLowerCase()),
+          memory_type: "fact",
+          memory_level: "semantic",
+          conversation_id: null,
+          parent_id: null,
+          importance: Math.max(computedImportance("fact", "semantic"), ...sources.map((s) => s.importance)),
+          access_count: 0,
+          metadata: JSON.stringify({
+            summary_of: sources.map((s) => s.id),
+            summary_model: summarizer.model,
+            episodes_from: sources[0]?.created_at,
+            episodes_to: sources.at(-1)?.created_at,
+          }),
+          created_at: nowIso,
+          last_accessed_at: null,
+          expires_at: null,
+          superseded_by: null,
+          sealed: 0,
+        };
+        return [{ row, text, vector: vectors[i] as Float32Array, sources }];
+      });
+      if (entries.length === 0) return entries;
+      await memories.insertIn(trx, writes, tenantId, agentId, entries);
+      for (const { row, sources } of entries) {
+        await trx
+          .updateTable("memories")
+          .set({ superseded_by: row.id })
+          .where("tenant_id", "=", tenantId)
+          .where(
+            "id",
+            "in",
+            sources.map((s) => s.id),
+          )
+          .execute();
+      }
+      const summarized = entries.flatMap((e) => e.sources.map((s) => s.id));
+      await this.keywords.remove(trx, tenantId, space, summarized);
+      await writes.remove(space, summarized);
+      return entries;
+    });
+    if (written.length === 0) return { ...report, status: "nothing_to_summarize" };
+    return {
+      ...report,
+      status: "summarized",
+      summaries_created: written.length,
+      memories_summarized: written.reduce((n, e) => n + e.sources.length, 0),
+    };
+  }
+}
+
+function summaryMessage(report: SummaryReport): string {
+  switch (report.status) {
+    case "skipped_no_model":
+      return "summaries skipped: no memorySummaryModel configured";
+    case "nothing_to_summarize":
+      return "no episodic memories old enough to summarise";
+    case "failed":
+      return `summaries failed, episodes kept: ${report.error}`;
+    default:
+      return `summarised ${report.memories_summarized} episodic memories into ${report.summaries_created} semantic${report.error ? `, then stopped: ${report.error}` : ""}`;
   }
 }

@@ -1,6 +1,8 @@
 import type { MemoryFilter, MemoryLevel } from "@symbiont/protocol";
 import type { Kysely, Selectable, SelectQueryBuilder } from "kysely";
+import { storable } from "../retrieval/tokens.js";
 import type { Database, MemoryTable } from "../store/schema.js";
+import { type ContentSealing, memoryContext, PLAIN_CONTENT } from "./content-sealing.js";
 
 export type MemoryRow = Selectable<MemoryTable>;
 
@@ -19,9 +21,38 @@ export interface MemoryCriteria {
 
 const escapeLike = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`);
 
-/** Every query filters by tenant; only live memories (not merged away, not expired) are found. */
+/**
+ * Every query filters by tenant; only live memories (not merged away, not expired) are found.
+ * Rows come back with their content opened; sealed content is matched by `contains` here, after
+ * opening, since the database holds no words of it.
+ */
 export class MemoryRepository {
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    readonly sealing: ContentSealing = PLAIN_CONTENT,
+  ) {}
+
+  /** The row with its content readable (a row already opened is returned as it is). */
+  opened(row: MemoryRow): MemoryRow {
+    if (!row.sealed) return row;
+    return {
+      ...row,
+      content: this.sealing.open(row.content, row.sealed, memoryContext(row.tenant_id, row.id)),
+      sealed: 0,
+    };
+  }
+
+  private containsInSql(criteria: MemoryCriteria): boolean {
+    return Boolean(criteria.contains) && !this.sealing.enabled;
+  }
+
+  /** Opens rows, and applies `contains` to them when the database could not. */
+  private readable(rows: MemoryRow[], criteria: MemoryCriteria): MemoryRow[] {
+    const opened = rows.map((row) => this.opened(row));
+    if (!criteria.contains || this.containsInSql(criteria)) return opened;
+    const needle = criteria.contains;
+    return opened.filter((row) => storable(row.content.toLowerCase()).includes(needle));
+  }
 
   live(
     tenantId: string,
@@ -37,7 +68,7 @@ export class MemoryRepository {
       .where((eb) => eb.or([eb("expires_at", "is", null), eb("expires_at", ">", now)]));
     if (criteria.levels && criteria.levels.length > 0)
       query = query.where("memory_level", "in", [...criteria.levels]);
-    if (criteria.contains)
+    if (this.containsInSql(criteria))
       query = query.where(({ eb, val }) =>
         eb("content_folded", "like", val(`%${escapeLike(criteria.contains as string)}%`)),
       );
@@ -59,17 +90,19 @@ export class MemoryRepository {
   }
 
   /** Newest first. */
-  find(tenantId: string, criteria: MemoryCriteria, now: string, limit: number): Promise<MemoryRow[]> {
-    return this.live(tenantId, criteria, now)
+  async find(tenantId: string, criteria: MemoryCriteria, now: string, limit: number): Promise<MemoryRow[]> {
+    const query = this.live(tenantId, criteria, now)
       .selectAll()
       .orderBy("created_at", "desc")
-      .orderBy("id", "desc")
-      .limit(limit)
-      .execute();
+      .orderBy("id", "desc");
+    if (criteria.contains && !this.containsInSql(criteria))
+      return this.readable(await query.execute(), criteria).slice(0, limit);
+    return this.readable(await query.limit(limit).execute(), criteria);
   }
 
   /**
-   * The live memories among `ids` that meet the criteria, in no order. Without an ORDER BY the
+   * The live memories among `ids` that meet the criteria, in no order; their content may still be
+   * sealed (see opened()). Without an ORDER BY the
    * planner looks them up by primary key instead of walking the agent's whole created_at index.
    */
   async findAmong(
@@ -77,24 +110,32 @@ export class MemoryRepository {
     criteria: MemoryCriteria & { ids: readonly string[] },
     now: string,
   ): Promise<MemoryRow[]> {
-    const rows = await this.live(tenantId, criteria, now).selectAll().execute();
-    return rows.filter((row) => row.agent_id === criteria.agentId);
+    const rows = (await this.live(tenantId, criteria, now).selectAll().execute()).filter(
+      (row) => row.agent_id === criteria.agentId,
+    );
+    // Ranking needs no content: rows stay sealed, and callers open the few they show (opened()).
+    return criteria.contains && !this.containsInSql(criteria) ? this.readable(rows, criteria) : rows;
   }
 
   async count(tenantId: string, criteria: MemoryCriteria, now: string): Promise<number> {
+    if (criteria.contains && !this.containsInSql(criteria)) {
+      const rows = await this.live(tenantId, criteria, now).selectAll().execute();
+      return this.readable(rows, criteria).length;
+    }
     const row = await this.live(tenantId, criteria, now)
       .select((eb) => eb.fn.countAll().as("n"))
       .executeTakeFirstOrThrow();
     return Number(row.n);
   }
 
-  findById(tenantId: string, id: string): Promise<MemoryRow | undefined> {
-    return this.db
+  async findById(tenantId: string, id: string): Promise<MemoryRow | undefined> {
+    const row = await this.db
       .selectFrom("memories")
       .selectAll()
       .where("tenant_id", "=", tenantId)
       .where("id", "=", id)
       .executeTakeFirst();
+    return row && this.opened(row);
   }
 
   async childrenOf(tenantId: string, parentIds: readonly string[]): Promise<Map<string, string[]>> {
@@ -117,12 +158,13 @@ export class MemoryRepository {
   }
 
   async touch(tenantId: string, id: string, at: string): Promise<MemoryRow | undefined> {
-    return this.db
+    const row = await this.db
       .updateTable("memories")
       .set((eb) => ({ access_count: eb("access_count", "+", 1), last_accessed_at: at }))
       .where("tenant_id", "=", tenantId)
       .where("id", "=", id)
       .returningAll()
       .executeTakeFirst();
+    return row && this.opened(row);
   }
 }

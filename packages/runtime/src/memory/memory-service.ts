@@ -15,6 +15,7 @@ import {
   type MemoryType,
   toIsoUtc,
 } from "@symbiont/protocol";
+import type { Kysely } from "kysely";
 import type { Embedder } from "../embedders/embedder.js";
 import { type Scope, scopeReachesAgent } from "../identity/scope.js";
 import { reciprocalRankFusion } from "../retrieval/fusion.js";
@@ -22,8 +23,11 @@ import type { KeywordIndex } from "../retrieval/keyword-index.js";
 import { estimateTokens, storable } from "../retrieval/tokens.js";
 import { AppError, notFound } from "../server/app-error.js";
 import type { Store } from "../store/database.js";
+import type { Database } from "../store/schema.js";
+import type { VectorWrites } from "../vectors/embedded-vector-store.js";
 import { dot } from "../vectors/vector-codec.js";
 import type { VectorStore } from "../vectors/vector-store.js";
+import { memoryContext } from "./content-sealing.js";
 import type { MemoryCriteria, MemoryRepository, MemoryRow } from "./memory-repository.js";
 import { computedImportance, recencyOf, textOfContent } from "./memory-text.js";
 
@@ -91,6 +95,7 @@ export class MemoryService {
           ? new Date(at.getTime() + ttl * 1000).toISOString()
           : null,
       superseded_by: null,
+      sealed: 0,
     }));
     const byAgent = new Map<string, number[]>();
     rows.forEach((row, i) => {
@@ -98,31 +103,67 @@ export class MemoryService {
     });
     for (const [agentId, indexes] of byAgent) {
       const space = memorySpace(agentId);
-      await this.vectors.write(scope.tenantId, [space], async (trx, writes) => {
-        for (let i = 0; i < indexes.length; i += 200) {
-          await trx
-            .insertInto("memories")
-            .values(indexes.slice(i, i + 200).map((j) => rows[j] as MemoryRow))
-            .execute();
-        }
-        await this.keywords.put(
+      await this.vectors.write(scope.tenantId, [space], (trx, writes) =>
+        this.insertIn(
           trx,
+          writes,
           scope.tenantId,
-          space,
-          indexes.map((j) => ({ id: (rows[j] as MemoryRow).id, text: texts[j] as string })),
-        );
-        await writes.ensureSpace(space, {
-          dimensions: await this.embedder.dimensions(),
-          distance: "cosine",
-          embedder: this.embedder.id,
-        });
-        await writes.put(
-          space,
-          indexes.map((j) => ({ id: (rows[j] as MemoryRow).id, vector: vectors[j] as Float32Array })),
-        );
-      });
+          agentId,
+          indexes.map((j) => ({
+            row: rows[j] as MemoryRow,
+            text: texts[j] as string,
+            vector: vectors[j] as Float32Array,
+          })),
+        ),
+      );
     }
     return this.nodes(scope, rows);
+  }
+
+  /** A row read straight from the table, with its content readable. */
+  readable(row: MemoryRow): MemoryRow {
+    return this.memories.opened(row);
+  }
+
+  /**
+   * New memories of one agent inside the caller's vector-store transaction: their rows, keyword
+   * entries and vectors, so all three commit (or not) together.
+   */
+  async insertIn(
+    trx: Kysely<Database>,
+    writes: VectorWrites,
+    tenantId: string,
+    agentId: string,
+    entries: readonly { row: MemoryRow; text: string; vector: Float32Array }[],
+  ): Promise<void> {
+    const space = memorySpace(agentId);
+    const sealing = this.memories.sealing;
+    const stored = entries.map(({ row }) => {
+      const { stored: content, sealed } = sealing.seal(row.content, memoryContext(tenantId, row.id));
+      // Sealed content leaves nothing readable behind: `contains` is matched after opening.
+      return { ...row, content, sealed, content_folded: sealed ? "" : row.content_folded };
+    });
+    for (let i = 0; i < stored.length; i += 200) {
+      await trx
+        .insertInto("memories")
+        .values(stored.slice(i, i + 200))
+        .execute();
+    }
+    await this.keywords.put(
+      trx,
+      tenantId,
+      space,
+      entries.map((e) => ({ id: e.row.id, text: sealing.keywordText(e.text) })),
+    );
+    await writes.ensureSpace(space, {
+      dimensions: await this.embedder.dimensions(),
+      distance: "cosine",
+      embedder: this.embedder.id,
+    });
+    await writes.put(
+      space,
+      entries.map((e) => ({ id: e.row.id, vector: e.vector })),
+    );
   }
 
   /** One memory: by id, or the newest matching the filters. Reading it counts as a recall. */
@@ -232,8 +273,9 @@ export class MemoryService {
         .map((row) => textOfContent(JSON.parse(row.content)))
         .join("\n");
       const ranked = await this.rank(scope, cue, { agentId: query.agent_id }, null);
-      for (const { row } of ranked) {
-        if (row.conversation_id === query.conversation_id) continue;
+      for (const ranking of ranked) {
+        if (ranking.row.conversation_id === query.conversation_id) continue;
+        const row = this.memories.opened(ranking.row);
         const cost = estimateTokens(textOfContent(JSON.parse(row.content)));
         if (used + cost > budget) continue;
         related.push(row);
@@ -277,7 +319,8 @@ export class MemoryService {
 
   /**
    * Hybrid ranking of an agent's live memories: vector and keyword candidates fused by reciprocal
-   * rank, then weighted by importance and recency (70 / 15 / 15).
+   * rank, then weighted by importance and recency (70 / 15 / 15). Rows may be sealed: open the ones
+   * used with readable().
    */
   async rank(
     scope: Scope,
@@ -291,7 +334,13 @@ export class MemoryService {
     const [query] = await this.embedder.embed([text]);
     const [semantic, lexical] = await Promise.all([
       this.vectors.search(scope.tenantId, space, query as Float32Array, candidates),
-      this.keywords.search(this.store.db, scope.tenantId, space, text, candidates),
+      this.keywords.search(
+        this.store.db,
+        scope.tenantId,
+        space,
+        this.memories.sealing.keywordText(text),
+        candidates,
+      ),
     ]);
     const fused = reciprocalRankFusion([semantic.hits.map((h) => h.id), lexical.map((h) => h.id)]);
     if (fused.size === 0) return [];
@@ -349,7 +398,8 @@ export class MemoryService {
     }
   }
 
-  async nodes(scope: Scope, rows: readonly MemoryRow[]): Promise<MemoryNode[]> {
+  async nodes(scope: Scope, found: readonly MemoryRow[]): Promise<MemoryNode[]> {
+    const rows = found.map((row) => this.memories.opened(row));
     const children = await this.memories.childrenOf(
       scope.tenantId,
       rows.map((row) => row.id),

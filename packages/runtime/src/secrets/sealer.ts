@@ -1,3 +1,4 @@
+import { createHmac } from "node:crypto";
 import type { MasterKey } from "./master-key.js";
 import { open, seal } from "./sealed-box.js";
 
@@ -8,9 +9,19 @@ import { open, seal } from "./sealed-box.js";
  */
 export class Sealer {
   private readonly key: Buffer;
+  private readonly digestKey: Buffer;
 
   constructor(masterKey: MasterKey, purpose: string) {
     this.key = masterKey.subkey(purpose);
+    this.digestKey = masterKey.subkey(`${purpose}:digest`);
+  }
+
+  /**
+   * HMAC-SHA256 under a subkey of its own: equal inputs give equal digests (so they can be indexed
+   * and matched), and nobody without the master key can tell what they are digests of.
+   */
+  digest(text: string): Buffer {
+    return createHmac("sha256", this.digestKey).update(text, "utf8").digest();
   }
 
   seal(plaintext: string, context: string): string {

@@ -10,6 +10,7 @@ import * as runs from "./migrations/0007_runs.js";
 import * as mcpAndReviews from "./migrations/0008_mcp_and_reviews.js";
 import * as toolKeyPins from "./migrations/0008b_tool_key_pins.js";
 import * as httpInputsAndEndpoints from "./migrations/0011_http_inputs_and_endpoints.js";
+import * as memoryEncryption from "./migrations/0013_memory_encryption.js";
 import type { Database } from "./schema.js";
 
 /** Migrations in order. Names are permanent: never rename or edit one that has shipped. */
@@ -24,6 +25,7 @@ const migrations: Record<string, Migration> = {
   "0008_mcp_and_reviews": mcpAndReviews,
   "0008b_tool_key_pins": toolKeyPins,
   "0011_http_inputs_and_endpoints": httpInputsAndEndpoints,
+  "0013_memory_encryption": memoryEncryption,
 };
 
 /** Every migration, in the order they apply. */

@@ -237,6 +237,8 @@ export interface MemoryTable {
   last_accessed_at: string | null;
   expires_at: string | null;
   superseded_by: string | null;
+  /** 1: content is sealed (memoryEncryption) and content_folded empty. */
+  sealed: Generated<number>;
 }
 
 export interface KnowledgeItemTable {
@@ -251,6 +253,8 @@ export interface KnowledgeItemTable {
   chunk_count: number;
   created_at: string;
   updated_at: string;
+  /** 1: content is sealed (memoryEncryption). */
+  sealed: Generated<number>;
 }
 
 export interface KnowledgeChunkTable {
@@ -258,6 +262,8 @@ export interface KnowledgeChunkTable {
   item_id: string;
   chunk_index: number;
   content: string;
+  /** 1: content is sealed (memoryEncryption). */
+  sealed: Generated<number>;
 }
 
 export interface VectorCollectionTable {

@@ -36,6 +36,7 @@ for (const target of databaseTargets) {
           "0006_memory_knowledge_vectors",
         ]);
         expect(applied).toContain("0011_http_inputs_and_endpoints");
+        expect(applied).toContain("0013_memory_encryption");
         expect(await migrateToLatest(store.db, store.dialect)).toEqual([]);
       } finally {
         await store.close();
