@@ -56,6 +56,9 @@ export const Permission = z.enum([
   "policies:read",
   "policies:write",
   "policies:delete",
+  "schedules:read",
+  "schedules:write",
+  "schedules:delete",
 ]);
 export type Permission = z.infer<typeof Permission>;
 

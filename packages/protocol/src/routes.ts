@@ -31,6 +31,7 @@ import { memoryRoutes } from "./memory-routes.js";
 import { policyRoutes } from "./policy-routes.js";
 import { route } from "./route.js";
 import { runRoutes } from "./run-routes.js";
+import { scheduleRoutes } from "./schedule-routes.js";
 import { secretRoutes } from "./secret-routes.js";
 import { ConfigReloadResponse, HealthResponse, ReadinessResponse, SystemMetrics } from "./system.js";
 import { toolReviewRoutes } from "./tool-review-routes.js";
@@ -241,6 +242,7 @@ export const routes = {
   ...toolReviewRoutes,
   ...runRoutes,
   ...policyRoutes,
+  ...scheduleRoutes,
 } as const;
 
 export type Routes = typeof routes;

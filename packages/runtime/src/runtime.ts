@@ -33,6 +33,9 @@ import { RunEvents } from "./runs/run-events.js";
 import { RunLoop } from "./runs/run-loop.js";
 import { RunRepository } from "./runs/run-repository.js";
 import { RunService } from "./runs/run-service.js";
+import { ScheduleRepository } from "./schedules/schedule-repository.js";
+import { ScheduleService } from "./schedules/schedule-service.js";
+import { Scheduler } from "./schedules/scheduler.js";
 import { openSecrets } from "./secrets/open-secrets.js";
 import type { SecretResolver } from "./secrets/secret-resolver.js";
 import { buildApp } from "./server/app.js";
@@ -62,6 +65,8 @@ export interface Runtime {
   readonly mcp: McpService;
   /** MCP tools for agent runs (the gate is enforced in callTool). */
   readonly mcpTools: ToolProvider;
+  /** Fires due schedules; started unless `scheduler: false`. Tests drive it with `tick()`. */
+  readonly scheduler: Scheduler;
   /** The runtime's structured logger (pino); its level follows reloads. */
   readonly log: Logger;
   config(): Config;
@@ -78,6 +83,8 @@ export interface StartOptions {
   logStream?: NodeJS.WritableStream;
   /** Tool providers besides the built-in ones (MCP servers, embedders' own tools). */
   toolProviders?: readonly ToolProvider[];
+  /** The scheduler's clock (tests move it by hand); the system clock unless given. */
+  clock?: () => Date;
 }
 
 /** In memory on one node; in Redis when configured, so several nodes share each budget. */
@@ -118,6 +125,7 @@ export async function startRuntime(initial: Config, options: StartOptions = {}):
   let tracing: Tracing | undefined;
   let retrieval: Awaited<ReturnType<typeof openRetrieval>> | undefined;
   let mcpOpened: { close(): Promise<void> } | undefined;
+  let stopScheduler: (() => Promise<void>) | undefined;
   const cpu = new CpuSampler();
   try {
     limiter = await openRateLimiter(config.redisUrl, log);
@@ -176,6 +184,17 @@ export async function startRuntime(initial: Config, options: StartOptions = {}):
     const interrupted = await runLoop.open();
     if (interrupted > 0) log.warn({ runs: interrupted }, "runs interrupted by the last stop marked failed");
     const runs = new RunService(runRepository, agentRepository, runLoop, runEvents, audit, () => config);
+    const scheduleRepository = new ScheduleRepository(store);
+    const schedules = new ScheduleService(scheduleRepository, agentRepository, options.clock);
+    const scheduler = new Scheduler({
+      schedules: scheduleRepository,
+      runs,
+      log,
+      node: nodeIdOf(config.dataDir),
+      graceMs: () => config.scheduleGraceSeconds * 1000,
+      ...(options.clock ? { now: options.clock } : {}),
+    });
+    stopScheduler = () => scheduler.stop();
 
     const reload = async (): Promise<ConfigReloadResponse> => {
       if (!options.loadConfig) return { reloaded: false, applied: [], requires_restart: [] };
@@ -217,11 +236,12 @@ export async function startRuntime(initial: Config, options: StartOptions = {}):
       identity: identity.services,
       audit,
       secrets: secrets.service,
-      dsl: new DslService(agents),
+      dsl: new DslService(agents, { schedules, scheduleRepository, policies }),
       mcp: mcp.service,
       toolReview: mcp.toolReview,
       runs,
       policies,
+      schedules,
       limits,
       tracing,
       prometheus: metrics && {
@@ -253,6 +273,7 @@ export async function startRuntime(initial: Config, options: StartOptions = {}):
     const port = (app.server.address() as AddressInfo).port;
     const url = displayUrl(config.host, port);
     log.info({ url, database: store.location }, "listening");
+    if (config.scheduler) scheduler.start();
     const server = app;
     let closing: Promise<void> | undefined;
     return {
@@ -264,6 +285,7 @@ export async function startRuntime(initial: Config, options: StartOptions = {}):
       secrets: secrets.resolver,
       mcp: mcp.service,
       mcpTools: mcp.toolProvider,
+      scheduler,
       app: server,
       log,
       config: () => config,
@@ -271,6 +293,7 @@ export async function startRuntime(initial: Config, options: StartOptions = {}):
       close: () => {
         closing ??= (async () => {
           cpu.stop();
+          await scheduler.stop();
           await runLoop.shutdown();
           await server.close();
           await mcp.close();
@@ -289,6 +312,7 @@ export async function startRuntime(initial: Config, options: StartOptions = {}):
     };
   } catch (error) {
     cpu.stop();
+    await stopScheduler?.().catch(() => {});
     await mcpOpened?.close().catch(() => {});
     await app?.close().catch(() => {});
     await limiter?.close().catch(() => {});

@@ -220,10 +220,14 @@ Examples:
         );
       }
       out.result(result, () => {
+        const stored = result.stored
+          ? ` Stored ${result.stored.schedules.length} schedule(s) and ${result.stored.policies.length} policy rule(s), replacing the previous registration's.`
+          : "";
         const verdict = result.agent_id
-          ? `${result.registration === "updated" ? "Updated" : "Registered"} agent ${result.agent_id} from ${displayName(file)}.`
+          ? `${result.registration === "updated" ? "Updated" : "Registered"} agent ${result.agent_id} from ${displayName(file)}.${stored}`
           : `${displayName(file)}: ok; nothing registered (--dry-run)`;
-        const notes = result.warnings.filter((w) => w.startsWith("warning[W0006]"));
+        // The runtime's own notes (defaults, what of the schedules and policies it could not store).
+        const notes = result.warnings.filter((w) => /^warning\[W000[678]\]/.test(w));
         return [frames, notes.join("\n"), verdict].filter(Boolean).join("\n\n");
       });
     });

@@ -222,6 +222,14 @@ export const ConfigSchema = z.strictObject({
     .default(25)
     .describe("How long execute waits for a run by default; v1 clients re-send POSTs after 30 s"),
   toolTimeoutMs: integer(100, 3_600_000).default(60_000),
+  scheduler: boolean
+    .default(true)
+    .describe("Fire schedules on this node; several nodes on one database still fire each slot once"),
+  scheduleGraceSeconds: integer(1, 86_400)
+    .default(60)
+    .describe(
+      "A slot older than this when the scheduler reaches it counts as missed (downtime) and follows the schedule's missed policy",
+    ),
   runLeaseSeconds: integer(2, 3_600)
     .default(60)
     .describe("How long a node vouches for its runs; another node fails them this long after it dies"),
@@ -265,6 +273,7 @@ export const RELOADABLE_KEYS: ReadonlySet<ConfigKey> = new Set([
   "runTimeoutSeconds",
   "runWaitSeconds",
   "toolTimeoutMs",
+  "scheduleGraceSeconds",
 ]);
 
 /** Keys whose values never appear in logs, errors or the effective-config printout. */

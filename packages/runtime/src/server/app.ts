@@ -28,6 +28,8 @@ import type { PolicyService } from "../policies/policy-service.js";
 import { registerRunRoutes } from "../runs/run-routes.js";
 import type { RunService } from "../runs/run-service.js";
 import { registerEventStream } from "../runs/run-stream.js";
+import { registerScheduleRoutes } from "../schedules/schedule-routes.js";
+import type { ScheduleService } from "../schedules/schedule-service.js";
 import { registerSecretRoutes } from "../secrets/secret-routes.js";
 import type { SecretService } from "../secrets/secret-service.js";
 import { registerSystemRoutes, type SystemRouteDependencies } from "../system/system-routes.js";
@@ -59,6 +61,7 @@ export interface AppDependencies {
   dsl: DslService;
   runs: RunService;
   policies: PolicyService;
+  schedules: ScheduleService;
   limits: RateLimits;
   /** Prometheus metrics and who may scrape them; undefined when switched off. */
   prometheus: { metrics: PrometheusMetrics; access: () => ScrapeAccess } | undefined;
@@ -153,5 +156,6 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     registerEventStream({ ...context, app: events }, deps.runs.streamDependencies());
   });
   registerPolicyRoutes(context, deps.policies);
+  registerScheduleRoutes(context, deps.schedules);
   return app;
 }
