@@ -154,8 +154,7 @@ export class ScheduleRepository {
         .where("tenant_id", "=", claim.tenantId)
         .where("id", "=", claim.scheduleId)
         .executeTakeFirst();
-      if (current?.status !== "active" || current.next_fire_at !== claim.expectedNextFireAt)
-        return false;
+      if (current?.status !== "active" || current.next_fire_at !== claim.expectedNextFireAt) return false;
       const inserted = await trx
         .insertInto("schedule_fires")
         .values({

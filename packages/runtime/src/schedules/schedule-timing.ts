@@ -55,7 +55,8 @@ export function nextSlots(timing: Timing, after: Date, count: number): Date[] {
 
 /** The latest cron slot at or before `now`, no earlier than `from` (a slot at or before now). */
 function latestSlot(cron: Cron, from: Date, now: Date): Date {
-  const [latest] = cron.previousRuns(1, new Date(now.getTime() + 1));
+  // Croner counts in whole seconds and looks strictly before its reference: the second after now's.
+  const [latest] = cron.previousRuns(1, new Date(Math.floor(now.getTime() / 1000) * 1000 + 1000));
   return latest && latest.getTime() > from.getTime() ? latest : from;
 }
 
