@@ -47,6 +47,7 @@ interface TenantResources {
   collection: string;
   run: string;
   policy: string;
+  schedule: string;
 }
 
 function crossTenantCases(a: TenantResources) {
@@ -119,6 +120,13 @@ function crossTenantCases(a: TenantResources) {
     },
     getSignedTool: { params: { review_id: a.review }, status: 404 },
     revokeToolSignature: { params: { review_id: a.review }, status: 404 },
+    getSchedule: { params: { schedule_id: a.schedule }, status: 404 },
+    updateSchedule: { params: { schedule_id: a.schedule }, body: { input: "taken over" }, status: 404 },
+    pauseSchedule: { params: { schedule_id: a.schedule }, status: 404 },
+    resumeSchedule: { params: { schedule_id: a.schedule }, status: 404 },
+    deleteSchedule: { params: { schedule_id: a.schedule }, status: 404 },
+    scheduleHistory: { params: { schedule_id: a.schedule }, status: 404 },
+    scheduleNextTimes: { params: { schedule_id: a.schedule }, status: 404 },
   };
   return cases;
 }
@@ -198,6 +206,10 @@ for (const target of databaseTargets) {
         body: { name: "a policy", agent_id: "a-agent", policy: "permit(principal, action, resource);" },
       });
       expect(policy.status, policy.text).toBe(201);
+      const schedule = await server.call("POST", "/schedules", {
+        body: { name: "a schedule", agent_id: "a-agent", cron: "0 0 1 1 *", input: "tenant a's value" },
+      });
+      expect(schedule.status, schedule.text).toBe(201);
       // The model is unreachable here; the run exists all the same (and fails).
       const run = await server.call("POST", "/agents/a-agent/execute", {
         body: { input: "hi", wait: false },
@@ -209,6 +221,7 @@ for (const target of databaseTargets) {
         collection: "a-collection",
         run: (run.body as { id: string }).id,
         policy: (policy.body as { id: string }).id,
+        schedule: (schedule.body as { id: string }).id,
         agent: "a-agent",
         key: (key.body as { id: string }).id,
         user: user.id,
@@ -260,6 +273,10 @@ for (const target of databaseTargets) {
       expect((await server.call("GET", `/runs/${tenantA.run}`)).status).toBe(200);
       const policy = (await server.call("GET", `/policies/${tenantA.policy}`)).body as { enabled: boolean };
       expect(policy.enabled).toBe(true);
+      const schedule = (await server.call("GET", `/schedules/${tenantA.schedule}`)).body as {
+        status: string;
+      };
+      expect(schedule.status).toBe("active");
     });
 
     it("lists only the caller's tenant", async () => {
@@ -273,6 +290,7 @@ for (const target of databaseTargets) {
       const audit = (await server.call("GET", "/audit", as)).body as { entries: { actor_name: string }[] };
       expect(audit.entries.every((e) => e.actor_name === "b-admin")).toBe(true);
       expect(((await server.call("GET", "/policies", as)).body as { items: unknown[] }).items).toEqual([]);
+      expect(((await server.call("GET", "/schedules", as)).body as { items: unknown[] }).items).toEqual([]);
       expect(((await server.call("GET", "/approvals", as)).body as { items: unknown[] }).items).toEqual([]);
       // The same username in another tenant is another user.
       await createUser(server, "a-user", ["viewer"], { as: tenantBAdmin });
