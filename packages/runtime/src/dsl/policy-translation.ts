@@ -101,10 +101,18 @@ function cedarCondition(expr: PolicyExpr): string | undefined {
   }
 }
 
-function resourceClause(tools: readonly string[] | null): string {
-  if (tools === null) return "resource";
-  if (tools.length === 1) return `resource == Tool::${cedarString(tools[0] as string)}`;
-  return `resource in [${tools.map((t) => `Tool::${cedarString(t)}`).join(", ")}]`;
+/**
+ * The resource in the scope for one tool or every tool; several tools go in the condition instead,
+ * since Cedar's scope takes one entity, not a set.
+ */
+function resourceParts(tools: readonly string[] | null): { scope: string; condition: string | null } {
+  if (tools === null) return { scope: "resource", condition: null };
+  if (tools.length === 1)
+    return { scope: `resource == Tool::${cedarString(tools[0] as string)}`, condition: null };
+  return {
+    scope: "resource",
+    condition: `[${tools.map((t) => `Tool::${cedarString(t)}`).join(", ")}].contains(resource)`,
+  };
 }
 
 function requiredTools(rule: PolicyRule): string[] | null | undefined {
@@ -164,11 +172,13 @@ export function translatePolicies(
           : rule.effect === "require"
             ? '@approval("required") permit'
             : "permit";
-      const when = condition === null ? "" : ` when { ${condition} }`;
+      const resource = resourceParts(tools);
+      const conditions = [resource.condition, condition].filter((c): c is string => c !== null);
+      const when = conditions.length === 0 ? "" : ` when { ${conditions.join(" && ")} }`;
       statements.push({
         name: `${policy.name} (line ${rule.line})`,
         description: `Compiled from ${file}, ${where}: ${rule.effect}`,
-        policy: `${head}(${principal}, action == Action::"call_tool", ${resourceClause(tools)})${when};`,
+        policy: `${head}(${principal}, action == Action::"call_tool", ${resource.scope})${when};`,
       });
     }
   }
