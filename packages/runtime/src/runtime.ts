@@ -159,9 +159,9 @@ export async function startRuntime(initial: Config, options: StartOptions = {}):
     const secrets = await openSecrets(store, () => config, log, audit);
     const identity = await openIdentity(store, audit, () => config, secrets.sealer("identity"));
     retrieval = await openRetrieval(store, config);
-    const mcp = openMcp(store, () => config, log, audit, secrets);
-    mcpOpened = mcp;
     const runEvents = new RunEvents();
+    const mcp = openMcp(store, () => config, log, audit, secrets, runEvents);
+    mcpOpened = mcp;
     const runRepository = new RunRepository(store.db);
     const policies = new PolicyService(new PolicyRepository(store.db));
     const runLoop = new RunLoop({

@@ -1,6 +1,7 @@
 import type { Logger } from "pino";
 import type { AuditTrail } from "../audit/audit-trail.js";
 import type { Config } from "../config/schema.js";
+import type { RunEvents } from "../runs/run-events.js";
 import type { Secrets } from "../secrets/open-secrets.js";
 import type { Store } from "../store/database.js";
 import { ReviewRepository } from "../tool-review/review-repository.js";
@@ -33,6 +34,8 @@ export function openMcp(
   log: Logger,
   audit: AuditTrail,
   secrets: Secrets,
+  /** The live event bus review transitions are published on. */
+  events?: RunEvents,
 ): OpenedMcp {
   const reviews = new ReviewRepository(store);
   const keys = new SigningKeys(reviews, secrets.encryptionKey);
@@ -47,6 +50,7 @@ export function openMcp(
       autoRejectAbove: config().toolReviewAutoRejectAbove,
     }),
     signerId,
+    (event) => events?.emit(event),
   );
   const service = new McpService(
     new McpServerRepository(store),

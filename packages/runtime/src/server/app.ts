@@ -153,7 +153,13 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   // hot routes should not pay for: only the event stream's own context gets it.
   await app.register(async (events) => {
     await events.register(websocket, { options: { maxPayload: 64 * 1024 } });
-    registerEventStream({ ...context, app: events }, deps.runs.streamDependencies());
+    registerEventStream(
+      { ...context, app: events },
+      {
+        ...deps.runs.streamDependencies(),
+        reviewState: (tenantId, reviewId) => deps.toolReview.service.stateEvent(tenantId, reviewId),
+      },
+    );
   });
   registerPolicyRoutes(context, deps.policies);
   registerScheduleRoutes(context, deps.schedules);

@@ -13,6 +13,7 @@ import type { Scope } from "../identity/scope.js";
 import type { McpTool } from "../mcp/mcp-connection.js";
 import type { GateVerdict, ToolGate } from "../mcp/mcp-service.js";
 import { requireTenantWide } from "../mcp/tenant-wide.js";
+import type { ReviewTransitionEvent } from "../runs/run-events.js";
 import { AppError, conflict, fieldError, notFound } from "../server/app-error.js";
 import { analyzeTool } from "./analyzer/analyzer.js";
 import { definitionHash } from "./canonical-json.js";
@@ -51,7 +52,37 @@ export class ToolReviewService implements ToolGate {
     private readonly log: Logger,
     private readonly policy: () => ReviewPolicy,
     private readonly signerId: () => string,
+    /** Where every transition is published (the live event stream); nowhere unless given. */
+    private readonly publish: (event: ReviewTransitionEvent) => void = () => {},
   ) {}
+
+  /** A review's current state as an event from null: what a subscriber to one review gets first. */
+  async stateEvent(tenantId: string, reviewId: string): Promise<ReviewTransitionEvent | undefined> {
+    const row = await this.reviews.get(tenantId, reviewId);
+    if (!row) return undefined;
+    return this.eventOf(row, null, row.revoked_at ? "revoked" : (row.status as ReviewStatus), row.updated_at);
+  }
+
+  private eventOf(
+    row: ReviewRow,
+    from: string | null,
+    to: ReviewTransitionEvent["to"],
+    at: string,
+    replacedBy: string | null = null,
+  ): ReviewTransitionEvent {
+    return {
+      type: "review.transition",
+      tenantId: row.tenant_id,
+      reviewId: row.id,
+      toolName: row.tool_name,
+      mcpServer: row.mcp_server,
+      from,
+      to,
+      riskScore: row.risk_score,
+      replacedBy,
+      at,
+    };
+  }
 
   async submit(scope: Scope, request: ReviewSessionCreate) {
     const row = await this.open(scope.tenantId, request, null);
@@ -188,6 +219,7 @@ export class ToolReviewService implements ToolGate {
       sourceIp: "internal",
       details: { tool: row.tool_name, mcp_server: row.mcp_server },
     });
+    this.publish(this.eventOf(row, "signed", "revoked", at));
     return { review_id: reviewId, revoked_at: at };
   }
 
@@ -288,6 +320,7 @@ export class ToolReviewService implements ToolGate {
             blocked: true,
           },
         });
+        this.publish(this.eventOf(before, before.status, "blocked", row.submitted_at, row.id));
       }
     }
   }
@@ -355,6 +388,7 @@ export class ToolReviewService implements ToolGate {
       sourceIp: "internal",
       details: { tool: row.tool_name, mcp_server: mcpServer, to: "submitted" },
     });
+    this.publish(this.eventOf(row, null, "submitted", at));
     const work = this.analyse(row).catch((error: Error) =>
       this.log.error({ review: row.id, err: error.message }, "tool analysis failed"),
     );
@@ -433,6 +467,7 @@ export class ToolReviewService implements ToolGate {
       sourceIp: "internal",
       details: { tool: row.tool_name, mcp_server: row.mcp_server, from, to: row.status, ...extra },
     });
+    this.publish(this.eventOf(row, from, row.status as ReviewStatus, row.updated_at));
   }
 
   private partsOf(row: ReviewRow) {
