@@ -1,4 +1,4 @@
-import type { ReviewSessionResponse, RunEventPayload } from "@symbiont/protocol";
+import type { RunEventPayload } from "@symbiont/protocol";
 import { describe, expect, it } from "vitest";
 import { databaseTargets } from "../../../../test/support/databases.js";
 import { insertApiKey } from "../../../../test/support/keys.js";
@@ -58,7 +58,7 @@ for (const target of databaseTargets) {
       const submitted = await server.call("POST", "/tool-review/sessions", {
         body: { tool: tool("weather_now"), submitted_by: "bob", priority: "normal" },
       });
-      reviewId = (submitted.body as ReviewSessionResponse).review_id;
+      reviewId = (submitted.body as { review_id: string }).review_id;
       await waitForStatus(server, reviewId, "pending_review");
       const decided = await server.call("POST", `/tool-review/sessions/${reviewId}/decisions`, {
         body: { decision: "approve", comments: "fine", reviewer_id: "alice" },
@@ -94,7 +94,7 @@ for (const target of databaseTargets) {
       const submitted = await server.call("POST", "/tool-review/sessions", {
         body: { tool: tool("weather_later"), submitted_by: "bob", priority: "normal" },
       });
-      const id = (submitted.body as ReviewSessionResponse).review_id;
+      const id = (submitted.body as { review_id: string }).review_id;
       await waitForStatus(server, id, "pending_review");
       const following = collectEvents(`${server.api}/events?review_id=${id}`, admin, {
         enough: (events) => events.length >= 2,
@@ -124,7 +124,7 @@ for (const target of databaseTargets) {
       const submitted = await server.call("POST", "/tool-review/sessions", {
         body: { tool: tool("weather_mine"), submitted_by: "bob", priority: "normal" },
       });
-      const id = (submitted.body as ReviewSessionResponse).review_id;
+      const id = (submitted.body as { review_id: string }).review_id;
       const cross = await collectEvents(`${server.api}/events?review_id=${id}`, {
         authorization: `Bearer ${other.key}`,
       });
