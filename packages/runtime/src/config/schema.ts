@@ -205,6 +205,15 @@ export const ConfigSchema = z.strictObject({
   toolReviewAutoRejectAbove: integer(0, 100)
     .default(100)
     .describe("Tools whose risk score is above this are rejected without a human; 100 = never"),
+  reviewJudgeModel: z
+    .string()
+    .min(1, "must name a model, e.g. openai/gpt-4o-mini")
+    .max(256, "must be at most 256 characters")
+    .optional()
+    .describe("A model that also judges each tool under review (provider/model); unset = rules only"),
+  reviewJudgeTimeoutMs: integer(100, 600_000)
+    .default(30_000)
+    .describe("How long the review judge may take; past it the tool waits for a human"),
   modelDefaultProvider: z
     .enum(["ollama", "openai", "anthropic"], "must be ollama, openai or anthropic")
     .default("ollama")
@@ -268,6 +277,8 @@ export const RELOADABLE_KEYS: ReadonlySet<ConfigKey> = new Set([
   "mcpReconnectBaseDelayMs",
   "toolReviewAutoApproveBelow",
   "toolReviewAutoRejectAbove",
+  "reviewJudgeModel",
+  "reviewJudgeTimeoutMs",
   "runMaxSteps",
   "runMaxTokens",
   "runTimeoutSeconds",

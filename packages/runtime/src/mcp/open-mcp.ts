@@ -1,9 +1,11 @@
 import type { Logger } from "pino";
 import type { AuditTrail } from "../audit/audit-trail.js";
 import type { Config } from "../config/schema.js";
+import { ModelProviders } from "../runs/model-providers.js";
 import type { RunEvents } from "../runs/run-events.js";
 import type { Secrets } from "../secrets/open-secrets.js";
 import type { Store } from "../store/database.js";
+import { configuredJudge } from "../tool-review/analyzer/model-judge.js";
 import { ReviewRepository } from "../tool-review/review-repository.js";
 import { ToolReviewService } from "../tool-review/review-service.js";
 import { SignatureVerifier } from "../tool-review/signature-verifier.js";
@@ -51,6 +53,7 @@ export function openMcp(
     }),
     signerId,
     (event) => events?.emit(event),
+    configuredJudge(config, new ModelProviders(config, secrets.resolver)),
   );
   const service = new McpService(
     new McpServerRepository(store),

@@ -10,6 +10,7 @@ import * as runs from "./migrations/0007_runs.js";
 import * as mcpAndReviews from "./migrations/0008_mcp_and_reviews.js";
 import * as toolKeyPins from "./migrations/0008b_tool_key_pins.js";
 import * as schedules from "./migrations/0012_schedules.js";
+import * as reviewJudge from "./migrations/0012b_review_judge.js";
 import type { Database } from "./schema.js";
 
 /** Migrations in order. Names are permanent: never rename or edit one that has shipped. */
@@ -24,6 +25,7 @@ const migrations: Record<string, Migration> = {
   "0008_mcp_and_reviews": mcpAndReviews,
   "0008b_tool_key_pins": toolKeyPins,
   "0012_schedules": schedules,
+  "0012b_review_judge": reviewJudge,
 };
 
 /** Every migration, in the order they apply. */

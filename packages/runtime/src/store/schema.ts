@@ -352,6 +352,8 @@ export interface ToolAnalysisTable {
   analyzer: string;
   duration_ms: number;
   completed_at: string;
+  /** JSON JudgeRecord of the optional LLM judge; null when none was configured. */
+  judge: string | null;
 }
 
 export interface ToolSigningKeyTable {

@@ -36,6 +36,7 @@ for (const target of databaseTargets) {
           "0006_memory_knowledge_vectors",
         ]);
         expect(applied).toContain("0012_schedules");
+        expect(applied).toContain("0012b_review_judge");
         expect(await migrateToLatest(store.db, store.dialect)).toEqual([]);
       } finally {
         await store.close();

@@ -16,6 +16,8 @@ import { requireTenantWide } from "../mcp/tenant-wide.js";
 import type { ReviewTransitionEvent } from "../runs/run-events.js";
 import { AppError, conflict, fieldError, notFound } from "../server/app-error.js";
 import { analyzeTool } from "./analyzer/analyzer.js";
+import { type JudgeRecord, judgeAnalysis } from "./analyzer/llm-judge.js";
+import type { JudgeSetup } from "./analyzer/model-judge.js";
 import { definitionHash } from "./canonical-json.js";
 import type { ReviewFilter, ReviewRepository, ReviewRow } from "./review-repository.js";
 import { SIGNATURE_ALGORITHM, signedDocument, verifyDocument } from "./schemapin.js";
@@ -54,6 +56,8 @@ export class ToolReviewService implements ToolGate {
     private readonly signerId: () => string,
     /** Where every transition is published (the live event stream); nowhere unless given. */
     private readonly publish: (event: ReviewTransitionEvent) => void = () => {},
+    /** The optional LLM judge for a review; undefined = rules only. */
+    private readonly judge: (tenantId: string, reviewId: string) => JudgeSetup | undefined = () => undefined,
   ) {}
 
   /** A review's current state as an event from null: what a subscriber to one review gets first. */
@@ -113,6 +117,7 @@ export class ToolReviewService implements ToolGate {
       completed_at: row.completed_at,
       analyzer: row.analyzer,
       duration_ms: row.duration_ms,
+      judge: row.judge ? (JSON.parse(row.judge) as JudgeRecord) : null,
     };
   }
 
@@ -409,7 +414,14 @@ export class ToolReviewService implements ToolGate {
     });
     if (!analysing) return;
     await this.recordTransition(actor, analysing, "submitted", requestId);
-    const result = analyzeTool(this.partsOf(submitted));
+    const parts = this.partsOf(submitted);
+    const judged = await judgeAnalysis(parts, analyzeTool(parts), this.judge(tenantId, submitted.id));
+    const result = judged.analysis;
+    if (judged.judge?.status === "failed")
+      this.log.warn(
+        { review: submitted.id, err: judged.judge.error },
+        "review judge failed; the tool waits for a human",
+      );
     const analysisId = randomUUID();
     const at = new Date().toISOString();
     await this.reviews.insertAnalysis({
@@ -420,14 +432,15 @@ export class ToolReviewService implements ToolGate {
       findings: JSON.stringify(result.findings),
       recommendations: JSON.stringify(result.recommendations),
       analyzer: result.analyzer,
-      duration_ms: result.durationMs,
+      duration_ms: result.durationMs + (judged.judge?.duration_ms ?? 0),
       completed_at: at,
+      judge: judged.judge ? JSON.stringify(judged.judge) : null,
     });
     const { autoApproveBelow, autoRejectAbove } = this.policy();
     const next =
       result.riskScore > autoRejectAbove
         ? "rejected"
-        : result.riskScore < autoApproveBelow
+        : result.riskScore < autoApproveBelow && !judged.needsHuman
           ? "approved"
           : "pending_review";
     const done = await this.reviews.transition(tenantId, submitted.id, ["analyzing"], {
