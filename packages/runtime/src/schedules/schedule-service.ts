@@ -155,7 +155,9 @@ export class ScheduleService {
         cron: patch.at != null ? null : (patch.cron ?? current.cron),
         at: patch.cron != null ? null : patch.at != null ? new Date(patch.at).toISOString() : current.at,
         timezone: patch.timezone ?? current.timezone,
-        oneShot: patch.at != null ? true : current.one_shot === 1 && patch.cron == null,
+        // A one-time schedule given a cron becomes recurring; a cron's "first slot only" is kept.
+        oneShot:
+          patch.at != null || (current.one_shot === 1 && (patch.cron == null || current.cron !== null)),
       };
       if (timing.cron !== null)
         checkCron(timing.cron, timing.timezone, patch.cron != null ? "body.cron" : "body.timezone");

@@ -75,6 +75,30 @@ for (const target of databaseTargets) {
       expect(((await server.call("GET", "/schedules")).body as { items: unknown[] }).items).toEqual([]);
     });
 
+    it("takes concurrent creates and updates without losing or mixing any", async () => {
+      const names = Array.from({ length: 20 }, (_, i) => `parallel ${i} ✓`);
+      const created = await Promise.all(
+        names.map((name, i) =>
+          server.call("POST", "/schedules", {
+            body: { name, agent_id: "clerk", cron: `${i} * * * *`, one_shot: i % 2 === 0 },
+          }),
+        ),
+      );
+      expect(created.map((r) => r.status)).toEqual(names.map(() => 201));
+      const ids = created.map((r) => (r.body as Schedule).id);
+      const updated = await Promise.all(
+        ids.map((id, i) => server.call("PUT", `/schedules/${id}`, { body: { cron: `${i} 3 * * *` } })),
+      );
+      expect(updated.map((r) => r.status)).toEqual(ids.map(() => 200));
+      const list = (await server.call("GET", "/schedules")).body as { items: Schedule[] };
+      for (const [i, id] of ids.entries()) {
+        const schedule = list.items.find((s) => s.id === id);
+        expect(schedule).toMatchObject({ name: names[i], cron: `${i} 3 * * *`, one_shot: i % 2 === 0 });
+      }
+      await Promise.all(ids.map((id) => server.call("DELETE", `/schedules/${id}`)));
+      expect(((await server.call("GET", "/schedules")).body as { items: unknown[] }).items).toEqual([]);
+    });
+
     it("creates, lists, updates, pauses, resumes and deletes, with the coming slots", async () => {
       const created = await server.call("POST", "/schedules", {
         body: {
