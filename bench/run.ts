@@ -10,6 +10,7 @@ import { type LoadSettings, runHttpThroughput } from "./http-throughput.js";
 import { cleanup, log, ROOT } from "./processes.js";
 import { runRetrieval } from "./retrieval.js";
 import { runRunsBenchmark } from "./runs.js";
+import { runSchedulesBenchmark } from "./schedules.js";
 import { runToolReviewEvaluation } from "./tool-review.js";
 
 const args = process.argv.slice(2);
@@ -54,6 +55,9 @@ async function main(): Promise<void> {
     ...(onlyRetrieval ? [] : await runColdStart(startRuns)),
     ...(onlyRetrieval ? [] : await runHttpThroughput(load)),
     ...(onlyRetrieval ? [] : await runRunsBenchmark(runSettings)),
+    ...(onlyRetrieval
+      ? []
+      : await runSchedulesBenchmark(quick ? { schedules: 50, rounds: 3 } : { schedules: 200, rounds: 5 })),
     ...(await runRetrieval(quick)),
   ];
   const report = {
