@@ -46,13 +46,17 @@ function toSchedule(row: ScheduleRow): Schedule {
 
 /** Checks a cron the way the scheduler will read it; the error names the field. */
 export function checkCron(cron: string, timezone: string, field: string): void {
+  let parsed: ReturnType<typeof cronOf>;
   try {
-    cronOf(cron, timezone);
+    parsed = cronOf(cron, timezone);
   } catch (error) {
     if (error instanceof TimingError)
       throw fieldError("VALIDATION_FAILED", field, `is not a cron the scheduler reads: ${error.message}`);
     throw error;
   }
+  // "0 0 30 2 *" (February 30th) parses but would never fire: a schedule that never runs is a mistake.
+  if (parsed.nextRun() === null)
+    throw fieldError("VALIDATION_FAILED", field, "never matches a time; check the day and month");
 }
 
 /** What a new schedule row needs besides where it came from. */

@@ -54,6 +54,7 @@ for (const target of databaseTargets) {
       const cases: [unknown, string][] = [
         [{ ...base, cron: "61 * * * *" }, "body.cron"],
         [{ ...base, cron: "* * *" }, "body.cron"],
+        [{ ...base, cron: "0 0 30 2 *" }, "body.cron"],
         [{ ...base, at: "2030-01-01T00:00:00Z" }, "body.cron"],
         [{ name: "s", agent_id: "clerk" }, "body.cron"],
         [{ ...base, timezone: "Mars/Olympus_Mons" }, "body.timezone"],
