@@ -182,7 +182,12 @@ export const AnalysisResults = z.object({
     .object({
       model: z.string(),
       status: z.enum(["completed", "failed"]),
-      risk_score: z.int().min(0).max(100).nullable().describe("The judge's own score; the analysis keeps the higher"),
+      risk_score: z
+        .int()
+        .min(0)
+        .max(100)
+        .nullable()
+        .describe("The judge's own score; the analysis keeps the higher"),
       rationale: z.string().nullable(),
       error: z.string().nullable().describe("Why the judge failed; the tool then waits for a human"),
       duration_ms: z.number(),
