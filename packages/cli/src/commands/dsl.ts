@@ -191,7 +191,9 @@ Examples:
 
   dsl
     .command("register <file>")
-    .description("Compile on the runtime and create or update the agent (it is registered, not started)")
+    .description(
+      "Compile on the runtime and create or update the agent (registered, not started), with its schedules and policies; registering again replaces them",
+    )
     .option("--name <agent>", "the agent id to register; defaults to the file's only agent")
     .option("--dry-run", "let the server check and compile only (validate_only)")
     .action(async (file: string, flags: { name?: string; dryRun?: boolean }, command: Command) => {
