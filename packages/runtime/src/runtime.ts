@@ -189,6 +189,7 @@ export async function startRuntime(initial: Config, options: StartOptions = {}):
     const scheduler = new Scheduler({
       schedules: scheduleRepository,
       runs,
+      audit,
       log,
       node: nodeIdOf(config.dataDir),
       graceMs: () => config.scheduleGraceSeconds * 1000,

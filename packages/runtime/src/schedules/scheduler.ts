@@ -1,4 +1,5 @@
 import type { Logger } from "pino";
+import { type AuditTrail, actorOf } from "../audit/audit-trail.js";
 import type { RunService } from "../runs/run-service.js";
 import { restoreScope, type StoredScope } from "../runs/run-state.js";
 import { AppError } from "../server/app-error.js";
@@ -9,6 +10,8 @@ import { planDue } from "./schedule-timing.js";
 export interface SchedulerOptions {
   schedules: ScheduleRepository;
   runs: Pick<RunService, "execute">;
+  /** Each fire is written to the tenant's audit log, as its creator (the scope its runs act with). */
+  audit: AuditTrail;
   log: Logger;
   /** This node's name, written on the slots it claims. */
   node: string;
@@ -126,6 +129,16 @@ export class Scheduler {
   private async fire(row: ScheduleRow, slot: string): Promise<string | null> {
     const scope = restoreScope(JSON.parse(row.scope) as StoredScope);
     const input = row.input ?? `Scheduled run of "${row.name}" for the slot ${slot}.`;
+    const audit = (status: number, details: Record<string, unknown>) =>
+      this.options.audit.record({
+        actor: actorOf(scope),
+        action: "schedule.fired",
+        target: { type: "schedule", id: row.id },
+        status,
+        requestId: `schedule:${row.id}:${slot}`,
+        sourceIp: "internal",
+        details: { agent_id: row.agent_id, slot_time: slot, node: this.options.node, ...details },
+      });
     try {
       const run = await this.options.runs.execute(scope, row.agent_id, { input, wait: false });
       await this.options.schedules.recordOutcome(row.tenant_id, row.id, slot, {
@@ -133,6 +146,7 @@ export class Scheduler {
         runId: run.id,
         error: null,
       });
+      await audit(200, { run_id: run.id });
       this.options.log.info({ schedule: row.id, slot, run: run.id }, "schedule fired");
       return run.id;
     } catch (error) {
@@ -144,6 +158,7 @@ export class Scheduler {
         runId: null,
         error: message,
       });
+      await audit(error instanceof AppError ? error.status : 500, { error: message }).catch(() => {});
       this.options.log.warn(
         { schedule: row.id, slot, err: message },
         "schedule fired but its run did not start",

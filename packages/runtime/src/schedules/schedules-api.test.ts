@@ -272,6 +272,16 @@ for (const target of databaseTargets) {
         run_id: null,
         error: 'Agent "temp" not found',
       });
+      // Every fire is in the audit log, as the schedule's creator, with its outcome.
+      const audit = (await server.call("GET", "/audit?limit=500")).body as {
+        entries: { action: string; outcome: string; details: Record<string, unknown> }[];
+      };
+      const fires = audit.entries.filter((e) => e.action === "schedule.fired");
+      expect(fires.some((e) => e.outcome === "success" && typeof e.details.run_id === "string")).toBe(true);
+      expect(fires.find((e) => e.details.slot_time === "2026-05-01T01:00:00.000Z")).toMatchObject({
+        outcome: "failed",
+        details: { agent_id: "temp", error: 'Agent "temp" not found' },
+      });
       await server.call("DELETE", `/schedules/${s.id}`);
     });
 
