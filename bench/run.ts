@@ -11,6 +11,7 @@ import { type LoadSettings, runHttpThroughput } from "./http-throughput.js";
 import { cleanup, log, ROOT } from "./processes.js";
 import { runRetrieval } from "./retrieval.js";
 import { runRunsBenchmark } from "./runs.js";
+import { runSchedulesBenchmark } from "./schedules.js";
 import { runToolReviewEvaluation } from "./tool-review.js";
 
 const args = process.argv.slice(2);
@@ -60,6 +61,9 @@ async function main(): Promise<void> {
     ...(others ? [] : await runColdStart(startRuns)),
     ...(others ? [] : await runHttpThroughput(load)),
     ...(others ? [] : await runRunsBenchmark(runSettings)),
+    ...(others
+      ? []
+      : await runSchedulesBenchmark(quick ? { schedules: 50, rounds: 3 } : { schedules: 200, rounds: 5 })),
     ...(onlyRetrieval ? [] : await runDynamicEndpoints(load)),
     ...(onlyEndpoints ? [] : await runRetrieval(quick)),
   ];

@@ -14,6 +14,7 @@ import { registerPolicyCommands } from "./commands/policies.js";
 import { registerReviewCommands } from "./commands/review.js";
 import { registerRoleCommands } from "./commands/roles.js";
 import { registerRunCommands } from "./commands/runs.js";
+import { registerScheduleCommands } from "./commands/schedules.js";
 import { registerSecretCommands } from "./commands/secrets.js";
 import { registerTenantCommands } from "./commands/tenants.js";
 import { registerUpCommand } from "./commands/up.js";
@@ -70,6 +71,7 @@ Every command takes --json. Exit codes: 0 ok, 1 failure, 2 usage, 3 runtime unre
   registerPolicyCommands(program);
   registerEndpointCommands(program);
   registerInputCommands(program);
+  registerScheduleCommands(program);
   return program;
 }
 

@@ -147,11 +147,18 @@ export const DslCompileResponse = z.object({
   compiled_at: Timestamp,
   diagnostics: z.array(DslDiagnostic).describe("Errors and warnings with positions, in source order"),
   definition: CompiledDefinition.nullable().describe(
-    "The compiled definition; policies, schedules, webhooks, memory and limits are returned, not stored",
+    "The compiled definition; webhooks, memory and limits are returned, not stored",
   ),
   registration: z
     .enum(["created", "updated"])
     .nullable()
     .describe("What happened to the agent: created, updated, or null when nothing was registered"),
+  stored: z
+    .object({
+      schedules: z.array(z.string()).describe("Ids of the agent's schedules now stored"),
+      policies: z.array(z.string()).describe("Ids of the Cedar policies compiled from the source"),
+    })
+    .nullable()
+    .describe("What the registration stored besides the agent, replacing the previous registration's"),
 });
 export type DslCompileResponse = z.infer<typeof DslCompileResponse>;

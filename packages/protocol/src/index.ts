@@ -23,6 +23,8 @@ export * from "./roles.js";
 export * from "./routes.js";
 export * from "./run-routes.js";
 export * from "./runs.js";
+export * from "./schedule-routes.js";
+export * from "./schedules.js";
 export * from "./secret-routes.js";
 export * from "./secrets.js";
 export * from "./sessions.js";

@@ -62,6 +62,9 @@ export const Permission = z.enum([
   "inputs:read",
   "inputs:write",
   "inputs:delete",
+  "schedules:read",
+  "schedules:write",
+  "schedules:delete",
 ]);
 export type Permission = z.infer<typeof Permission>;
 

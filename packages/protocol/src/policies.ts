@@ -35,6 +35,8 @@ export const PolicyInfo = z.object({
   effect: z.enum(["permit", "forbid"]),
   requires_approval: z.boolean(),
   enabled: z.boolean(),
+  /** `dsl:<agent id>` when compiled from a registered .symbi file (re-registering replaces it); null otherwise. */
+  origin: z.string().nullable(),
   created_at: Timestamp,
   updated_at: Timestamp,
 });

@@ -33,6 +33,7 @@ import { memoryRoutes } from "./memory-routes.js";
 import { policyRoutes } from "./policy-routes.js";
 import { route } from "./route.js";
 import { runRoutes } from "./run-routes.js";
+import { scheduleRoutes } from "./schedule-routes.js";
 import { secretRoutes } from "./secret-routes.js";
 import { ConfigReloadResponse, HealthResponse, ReadinessResponse, SystemMetrics } from "./system.js";
 import { toolReviewRoutes } from "./tool-review-routes.js";
@@ -245,6 +246,7 @@ export const routes = {
   ...policyRoutes,
   ...httpInputRoutes,
   ...endpointRoutes,
+  ...scheduleRoutes,
 } as const;
 
 export type Routes = typeof routes;

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { ResourceName, storableText, Timestamp } from "./text.js";
+import { ReviewStatus } from "./tool-review.js";
 
 export const RunStatus = z.enum([
   "queued",
@@ -121,6 +122,24 @@ export const RunEventPayload = z.discriminatedUnion("type", [
     arguments: z.record(z.string(), z.unknown()),
     at: Timestamp,
   }),
+  z.object({
+    type: z.literal("review.transition"),
+    review_id: z.string(),
+    tool_name: z.string(),
+    mcp_server: z.string().nullable(),
+    from: z
+      .string()
+      .nullable()
+      .describe("null for a new review, and for the current state sent first to a review_id subscriber"),
+    to: z
+      .union([ReviewStatus, z.enum(["revoked", "blocked"])])
+      .describe(
+        "`revoked`: its signature was revoked; `blocked`: the tool's definition changed, so this review no longer covers it (replaced_by is the new review)",
+      ),
+    risk_score: z.number().nullable(),
+    replaced_by: z.string().nullable(),
+    at: Timestamp,
+  }),
 ]);
 export type RunEventPayload = z.infer<typeof RunEventPayload>;
 
@@ -128,4 +147,11 @@ export type RunEventPayload = z.infer<typeof RunEventPayload>;
 export const EventStreamQuery = z.strictObject({
   run_id: ResourceName.optional(),
   agent_id: ResourceName.optional(),
+  topic: z
+    .enum(["runs", "reviews"], "must be runs or reviews")
+    .optional()
+    .describe("runs (default): run events; reviews: tool review transitions (needs tools:read as well)"),
+  review_id: ResourceName.optional().describe(
+    "Only this review's transitions, its current state first; implies topic=reviews",
+  ),
 });

@@ -178,6 +178,22 @@ export const AnalysisResults = z.object({
   completed_at: Timestamp,
   analyzer: z.string(),
   duration_ms: z.number(),
+  judge: z
+    .object({
+      model: z.string(),
+      status: z.enum(["completed", "failed"]),
+      risk_score: z
+        .int()
+        .min(0)
+        .max(100)
+        .nullable()
+        .describe("The judge's own score; the analysis keeps the higher"),
+      rationale: z.string().nullable(),
+      error: z.string().nullable().describe("Why the judge failed; the tool then waits for a human"),
+      duration_ms: z.number(),
+    })
+    .nullable()
+    .describe("The optional LLM judge's verdict (reviewJudgeModel); null when none is configured"),
 });
 export type AnalysisResults = z.infer<typeof AnalysisResults>;
 

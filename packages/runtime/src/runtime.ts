@@ -36,6 +36,9 @@ import { RunEvents } from "./runs/run-events.js";
 import { RunLoop } from "./runs/run-loop.js";
 import { RunRepository } from "./runs/run-repository.js";
 import { RunService } from "./runs/run-service.js";
+import { ScheduleRepository } from "./schedules/schedule-repository.js";
+import { ScheduleService } from "./schedules/schedule-service.js";
+import { Scheduler } from "./schedules/scheduler.js";
 import { openSecrets } from "./secrets/open-secrets.js";
 import type { SecretResolver } from "./secrets/secret-resolver.js";
 import { buildApp } from "./server/app.js";
@@ -67,6 +70,8 @@ export interface Runtime {
   readonly endpoints: OpenedEndpoints;
   /** MCP tools for agent runs (the gate is enforced in callTool). */
   readonly mcpTools: ToolProvider;
+  /** Fires due schedules; started unless `scheduler: false`. Tests drive it with `tick()`. */
+  readonly scheduler: Scheduler;
   /** The runtime's structured logger (pino); its level follows reloads. */
   readonly log: Logger;
   config(): Config;
@@ -83,6 +88,8 @@ export interface StartOptions {
   logStream?: NodeJS.WritableStream;
   /** Tool providers besides the built-in ones (MCP servers, embedders' own tools). */
   toolProviders?: readonly ToolProvider[];
+  /** The scheduler's clock (tests move it by hand); the system clock unless given. */
+  clock?: () => Date;
 }
 
 /** In memory on one node; in Redis when configured, so several nodes share each budget. */
@@ -124,6 +131,7 @@ export async function startRuntime(initial: Config, options: StartOptions = {}):
   let retrieval: Awaited<ReturnType<typeof openRetrieval>> | undefined;
   let mcpOpened: { close(): Promise<void> } | undefined;
   let inputsOpened: { closeAll(): Promise<void> } | undefined;
+  let stopScheduler: (() => Promise<void>) | undefined;
   const cpu = new CpuSampler();
   try {
     limiter = await openRateLimiter(config.redisUrl, log);
@@ -186,9 +194,9 @@ export async function startRuntime(initial: Config, options: StartOptions = {}):
         "deletePoints",
       ]);
     }
-    const mcp = openMcp(store, () => config, log, audit, secrets);
-    mcpOpened = mcp;
     const runEvents = new RunEvents();
+    const mcp = openMcp(store, () => config, log, audit, secrets, runEvents);
+    mcpOpened = mcp;
     const policies = new PolicyService(new PolicyRepository(store.db));
     const runLoop = new RunLoop({
       runs: runRepository,
@@ -211,6 +219,18 @@ export async function startRuntime(initial: Config, options: StartOptions = {}):
     const interrupted = await runLoop.open();
     if (interrupted > 0) log.warn({ runs: interrupted }, "runs interrupted by the last stop marked failed");
     const runs = new RunService(runRepository, agentRepository, runLoop, runEvents, audit, () => config);
+    const scheduleRepository = new ScheduleRepository(store);
+    const schedules = new ScheduleService(scheduleRepository, agentRepository, options.clock);
+    const scheduler = new Scheduler({
+      schedules: scheduleRepository,
+      runs,
+      audit,
+      log,
+      node: nodeIdOf(config.dataDir),
+      graceMs: () => config.scheduleGraceSeconds * 1000,
+      ...(options.clock ? { now: options.clock } : {}),
+    });
+    stopScheduler = () => scheduler.stop();
 
     const reload = async (): Promise<ConfigReloadResponse> => {
       if (!options.loadConfig) return { reloaded: false, applied: [], requires_restart: [] };
@@ -266,12 +286,13 @@ export async function startRuntime(initial: Config, options: StartOptions = {}):
       identity: identity.services,
       audit,
       secrets: secrets.service,
-      dsl: new DslService(agents),
+      dsl: new DslService(agents, { schedules, scheduleRepository, policies }),
       mcp: mcp.service,
       toolReview: mcp.toolReview,
       runs,
       policies,
       endpoints,
+      schedules,
       limits,
       tracing,
       prometheus: metrics && {
@@ -305,6 +326,7 @@ export async function startRuntime(initial: Config, options: StartOptions = {}):
     log.info({ url, database: store.location }, "listening");
     // After the API is up: input servers that were running come back on their own ports.
     await endpoints.inputs.restore();
+    if (config.scheduler) scheduler.start();
     const server = app;
     let closing: Promise<void> | undefined;
     return {
@@ -317,6 +339,7 @@ export async function startRuntime(initial: Config, options: StartOptions = {}):
       mcp: mcp.service,
       mcpTools: mcp.toolProvider,
       endpoints,
+      scheduler,
       app: server,
       log,
       config: () => config,
@@ -324,6 +347,7 @@ export async function startRuntime(initial: Config, options: StartOptions = {}):
       close: () => {
         closing ??= (async () => {
           cpu.stop();
+          await scheduler.stop();
           await runLoop.shutdown();
           await endpoints.inputs.closeAll();
           await server.close();
@@ -344,6 +368,7 @@ export async function startRuntime(initial: Config, options: StartOptions = {}):
   } catch (error) {
     cpu.stop();
     await inputsOpened?.closeAll().catch(() => {});
+    await stopScheduler?.().catch(() => {});
     await mcpOpened?.close().catch(() => {});
     await app?.close().catch(() => {});
     await limiter?.close().catch(() => {});

@@ -19,6 +19,7 @@ import { MemoryResource } from "./resources/memory.js";
 import { PoliciesResource } from "./resources/policies.js";
 import { RolesResource } from "./resources/roles.js";
 import { RunsResource } from "./resources/runs.js";
+import { SchedulesResource } from "./resources/schedules.js";
 import { SecretsResource } from "./resources/secrets.js";
 import { SystemResource } from "./resources/system.js";
 import { TenantsResource } from "./resources/tenants.js";
@@ -51,6 +52,7 @@ export class SymbiontClient {
   readonly policies: PoliciesResource;
   readonly roles: RolesResource;
   readonly runs: RunsResource;
+  readonly schedules: SchedulesResource;
   readonly secrets: SecretsResource;
   readonly mcp: McpResource;
   readonly endpoints: EndpointsResource;
@@ -74,6 +76,7 @@ export class SymbiontClient {
     this.policies = new PoliciesResource(this.#transport);
     this.roles = new RolesResource(this.#transport);
     this.runs = new RunsResource(this.#transport);
+    this.schedules = new SchedulesResource(this.#transport);
     this.secrets = new SecretsResource(this.#transport);
     this.mcp = new McpResource(this.#transport);
     this.endpoints = new EndpointsResource(this.#transport);

@@ -39,6 +39,7 @@ export type { MemoryResource } from "./resources/memory.js";
 export type * from "./resources/policies.js";
 export type { RolesResource } from "./resources/roles.js";
 export type * from "./resources/runs.js";
+export type * from "./resources/schedules.js";
 export type * from "./resources/secrets.js";
 export type { SystemResource } from "./resources/system.js";
 export type { TenantsResource } from "./resources/tenants.js";

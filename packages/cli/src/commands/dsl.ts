@@ -191,7 +191,9 @@ Examples:
 
   dsl
     .command("register <file>")
-    .description("Compile on the runtime and create or update the agent (it is registered, not started)")
+    .description(
+      "Compile on the runtime and create or update the agent (registered, not started), with its schedules and policies; registering again replaces them",
+    )
     .option("--name <agent>", "the agent id to register; defaults to the file's only agent")
     .option("--dry-run", "let the server check and compile only (validate_only)")
     .action(async (file: string, flags: { name?: string; dryRun?: boolean }, command: Command) => {
@@ -220,10 +222,14 @@ Examples:
         );
       }
       out.result(result, () => {
+        const stored = result.stored
+          ? ` Stored ${result.stored.schedules.length} schedule(s) and ${result.stored.policies.length} policy rule(s), replacing the previous registration's.`
+          : "";
         const verdict = result.agent_id
-          ? `${result.registration === "updated" ? "Updated" : "Registered"} agent ${result.agent_id} from ${displayName(file)}.`
+          ? `${result.registration === "updated" ? "Updated" : "Registered"} agent ${result.agent_id} from ${displayName(file)}.${stored}`
           : `${displayName(file)}: ok; nothing registered (--dry-run)`;
-        const notes = result.warnings.filter((w) => w.startsWith("warning[W0006]"));
+        // The runtime's own notes (defaults, what of the schedules and policies it could not store).
+        const notes = result.warnings.filter((w) => /^warning\[W000[678]\]/.test(w));
         return [frames, notes.join("\n"), verdict].filter(Boolean).join("\n\n");
       });
     });

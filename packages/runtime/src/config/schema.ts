@@ -226,6 +226,15 @@ export const ConfigSchema = z.strictObject({
   toolReviewAutoRejectAbove: integer(0, 100)
     .default(100)
     .describe("Tools whose risk score is above this are rejected without a human; 100 = never"),
+  reviewJudgeModel: z
+    .string()
+    .min(1, "must name a model, e.g. openai/gpt-4o-mini")
+    .max(256, "must be at most 256 characters")
+    .optional()
+    .describe("A model that also judges each tool under review (provider/model); unset = rules only"),
+  reviewJudgeTimeoutMs: integer(100, 600_000)
+    .default(30_000)
+    .describe("How long the review judge may take; past it the tool waits for a human"),
   modelDefaultProvider: z
     .enum(["ollama", "openai", "anthropic"], "must be ollama, openai or anthropic")
     .default("ollama")
@@ -243,6 +252,14 @@ export const ConfigSchema = z.strictObject({
     .default(25)
     .describe("How long execute waits for a run by default; v1 clients re-send POSTs after 30 s"),
   toolTimeoutMs: integer(100, 3_600_000).default(60_000),
+  scheduler: boolean
+    .default(true)
+    .describe("Fire schedules on this node; several nodes on one database still fire each slot once"),
+  scheduleGraceSeconds: integer(1, 86_400)
+    .default(60)
+    .describe(
+      "A slot older than this when the scheduler reaches it counts as missed (downtime) and follows the schedule's missed policy",
+    ),
   runLeaseSeconds: integer(2, 3_600)
     .default(60)
     .describe("How long a node vouches for its runs; another node fails them this long after it dies"),
@@ -281,11 +298,14 @@ export const RELOADABLE_KEYS: ReadonlySet<ConfigKey> = new Set([
   "mcpReconnectBaseDelayMs",
   "toolReviewAutoApproveBelow",
   "toolReviewAutoRejectAbove",
+  "reviewJudgeModel",
+  "reviewJudgeTimeoutMs",
   "runMaxSteps",
   "runMaxTokens",
   "runTimeoutSeconds",
   "runWaitSeconds",
   "toolTimeoutMs",
+  "scheduleGraceSeconds",
 ]);
 
 /** Keys whose values never appear in logs, errors or the effective-config printout. */

@@ -4,17 +4,24 @@ import type { AgentService } from "../agents/agent-service.js";
 import { type Scope, scopeAllows } from "../identity/scope.js";
 import { AppError } from "../server/app-error.js";
 import { agentFields, DSL_AGENT_DEFAULTS, selectAgent } from "./agent-fields.js";
+import {
+  prepareRegistration,
+  type RegistrationStores,
+  requireRegistrationGrants,
+  storeRegistration,
+} from "./dsl-registration.js";
 
 /**
- * Compiles .symbi source and registers its agent. Mistakes in the source are the answer (200 with
- * success false and the errors), as the contract asks; mistakes in the request are 4xx.
- *
- * Only the agent is stored: policies, schedules, webhooks, memory settings and limits are compiled
- * and returned in `definition`, for the runtime parts that will enforce them.
+ * Compiles .symbi source and registers its agent, with the agent's schedules and its policies (as
+ * Cedar statements for the gate). Mistakes in the source are the answer (200 with success false and
+ * the errors), as the contract asks; mistakes in the request are 4xx. Registering again replaces
+ * the schedules and policies the previous registration of that agent stored. Webhooks, memory
+ * settings and limits are compiled and returned in `definition` only.
  */
 export class DslService {
   constructor(
     private readonly agents: AgentService,
+    private readonly stores: RegistrationStores,
     private readonly now: () => Date = () => new Date(),
   ) {}
 
@@ -35,6 +42,7 @@ export class DslService {
         formatDiagnosticLine(result.source, diagnostic),
       );
     }
+    let stored: { schedules: string[]; policies: string[] } | null = null;
     const answer = (
       success: boolean,
       agentId: string | null,
@@ -48,6 +56,7 @@ export class DslService {
       diagnostics: result.diagnostics.map((d) => locate(result.source, d)),
       definition: result.definition,
       registration,
+      stored,
     });
     const definition = result.definition;
     if (!definition || request.validate_only) return answer(definition !== null, null, null);
@@ -66,19 +75,28 @@ export class DslService {
       }
       return answer(false, null, null);
     }
+    const prepared = prepareRegistration(definition, agent, request.agent_name, this.now());
+    warnings.push(...prepared.warnings);
+    if (prepared.errors.length > 0) {
+      errors.push(...prepared.errors);
+      return answer(false, null, null);
+    }
+    requireRegistrationGrants(scope, prepared);
     for (const key of defaulted) {
       warnings.push(
         `warning[W0006]: agent ${agent.name} sets no '${key}'; registered with ${JSON.stringify(DSL_AGENT_DEFAULTS[key as keyof typeof DSL_AGENT_DEFAULTS])}`,
       );
     }
+    let registration: "created" | "updated" = "created";
     try {
       await this.agents.create(scope, checked.data);
-      return answer(true, request.agent_name, "created");
     } catch (error) {
       if (!(error instanceof AppError) || error.code !== "CONFLICT") throw error;
+      const { id: _id, ...changes } = checked.data;
+      await this.agents.update(scope, request.agent_name, changes);
+      registration = "updated";
     }
-    const { id: _id, ...changes } = checked.data;
-    await this.agents.update(scope, request.agent_name, changes);
-    return answer(true, request.agent_name, "updated");
+    stored = await storeRegistration(scope, prepared, request.agent_name, this.stores);
+    return answer(true, request.agent_name, registration);
   }
 }

@@ -49,6 +49,7 @@ interface TenantResources {
   policy: string;
   endpoint: string;
   inputServer: string;
+  schedule: string;
 }
 
 function crossTenantCases(a: TenantResources) {
@@ -146,6 +147,13 @@ function crossTenantCases(a: TenantResources) {
     },
     getHttpInputMetrics: { params: { server_id: a.inputServer }, status: 404 },
     revokeToolSignature: { params: { review_id: a.review }, status: 404 },
+    getSchedule: { params: { schedule_id: a.schedule }, status: 404 },
+    updateSchedule: { params: { schedule_id: a.schedule }, body: { input: "taken over" }, status: 404 },
+    pauseSchedule: { params: { schedule_id: a.schedule }, status: 404 },
+    resumeSchedule: { params: { schedule_id: a.schedule }, status: 404 },
+    deleteSchedule: { params: { schedule_id: a.schedule }, status: 404 },
+    scheduleHistory: { params: { schedule_id: a.schedule }, status: 404 },
+    scheduleNextTimes: { params: { schedule_id: a.schedule }, status: 404 },
   };
   return cases;
 }
@@ -225,6 +233,10 @@ for (const target of databaseTargets) {
         body: { name: "a policy", agent_id: "a-agent", policy: "permit(principal, action, resource);" },
       });
       expect(policy.status, policy.text).toBe(201);
+      const schedule = await server.call("POST", "/schedules", {
+        body: { name: "a schedule", agent_id: "a-agent", cron: "0 0 1 1 *", input: "tenant a's value" },
+      });
+      expect(schedule.status, schedule.text).toBe(201);
       // The model is unreachable here; the run exists all the same (and fails).
       const run = await server.call("POST", "/agents/a-agent/execute", {
         body: { input: "hi", wait: false },
@@ -246,6 +258,7 @@ for (const target of databaseTargets) {
         collection: "a-collection",
         run: (run.body as { id: string }).id,
         policy: (policy.body as { id: string }).id,
+        schedule: (schedule.body as { id: string }).id,
         agent: "a-agent",
         key: (key.body as { id: string }).id,
         user: user.id,
@@ -301,6 +314,10 @@ for (const target of databaseTargets) {
       expect(inputServer.body).toMatchObject({ status: "running" });
       const policy = (await server.call("GET", `/policies/${tenantA.policy}`)).body as { enabled: boolean };
       expect(policy.enabled).toBe(true);
+      const schedule = (await server.call("GET", `/schedules/${tenantA.schedule}`)).body as {
+        status: string;
+      };
+      expect(schedule.status).toBe("active");
     });
 
     it("lists only the caller's tenant", async () => {
@@ -314,6 +331,7 @@ for (const target of databaseTargets) {
       const audit = (await server.call("GET", "/audit", as)).body as { entries: { actor_name: string }[] };
       expect(audit.entries.every((e) => e.actor_name === "b-admin")).toBe(true);
       expect(((await server.call("GET", "/policies", as)).body as { items: unknown[] }).items).toEqual([]);
+      expect(((await server.call("GET", "/schedules", as)).body as { items: unknown[] }).items).toEqual([]);
       expect(((await server.call("GET", "/approvals", as)).body as { items: unknown[] }).items).toEqual([]);
       // The same username in another tenant is another user.
       await createUser(server, "a-user", ["viewer"], { as: tenantBAdmin });

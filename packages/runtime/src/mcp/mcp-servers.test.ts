@@ -21,7 +21,13 @@ import {
   memoryServer,
   waitFor,
 } from "../../../../test/support/mcp/servers.js";
-import { startTestRuntime, type TestRuntime, useTestRuntime } from "../../../../test/support/runtime.js";
+import {
+  startTestRuntime,
+  TEST_API_KEY,
+  type TestRuntime,
+  useTestRuntime,
+} from "../../../../test/support/runtime.js";
+import { collectEvents } from "../../../../test/support/sse.js";
 
 const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
 const fieldsOf = (body: unknown) =>
@@ -234,6 +240,14 @@ for (const target of databaseTargets) {
       await approveAndSign(server, "changing", "announce");
       expect((await call(server, "changing", "greet", { name: "Ada" })).status).toBe(200);
 
+      // Subscribers of the signed review hear that it no longer covers the tool.
+      const isBlocked = (e: { data: unknown }) => (e.data as { to?: string }).to === "blocked";
+      const following = collectEvents(
+        `${server.api}/events?review_id=${firstReview}`,
+        { authorization: `Bearer ${TEST_API_KEY}` },
+        { enough: (events) => events.some(isBlocked), timeoutMs: 15_000 },
+      );
+      await new Promise((resolve) => setTimeout(resolve, 200));
       // The server changes the description (a rug pull) and announces it.
       writeFileSync(
         toolFile,
@@ -251,6 +265,15 @@ for (const target of databaseTargets) {
         );
       });
       expect(reopened.priority).toBe("high");
+      const blockedEvent = (await following).events.find(isBlocked);
+      expect(blockedEvent?.data).toMatchObject({
+        type: "review.transition",
+        review_id: firstReview,
+        tool_name: "greet",
+        mcp_server: "changing",
+        from: "signed",
+        replaced_by: reopened.review_id,
+      });
       expect(reopened.state.critical_findings.length).toBeGreaterThan(0);
       const blocked = await call(server, "changing", "greet", { name: "Ada" });
       expect(blocked.status).toBe(403);

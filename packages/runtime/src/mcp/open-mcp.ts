@@ -1,8 +1,11 @@
 import type { Logger } from "pino";
 import type { AuditTrail } from "../audit/audit-trail.js";
 import type { Config } from "../config/schema.js";
+import { ModelProviders } from "../runs/model-providers.js";
+import type { RunEvents } from "../runs/run-events.js";
 import type { Secrets } from "../secrets/open-secrets.js";
 import type { Store } from "../store/database.js";
+import { configuredJudge } from "../tool-review/analyzer/model-judge.js";
 import { ReviewRepository } from "../tool-review/review-repository.js";
 import { ToolReviewService } from "../tool-review/review-service.js";
 import { SignatureVerifier } from "../tool-review/signature-verifier.js";
@@ -33,6 +36,8 @@ export function openMcp(
   log: Logger,
   audit: AuditTrail,
   secrets: Secrets,
+  /** The live event bus review transitions are published on. */
+  events?: RunEvents,
 ): OpenedMcp {
   const reviews = new ReviewRepository(store);
   const keys = new SigningKeys(reviews, secrets.encryptionKey);
@@ -47,6 +52,8 @@ export function openMcp(
       autoRejectAbove: config().toolReviewAutoRejectAbove,
     }),
     signerId,
+    (event) => events?.emit(event),
+    configuredJudge(config, new ModelProviders(config, secrets.resolver)),
   );
   const service = new McpService(
     new McpServerRepository(store),

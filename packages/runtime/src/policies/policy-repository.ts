@@ -3,7 +3,10 @@ import type { Scope } from "../identity/scope.js";
 import type { Database, PolicyTable } from "../store/schema.js";
 
 export type PolicyRow = Selectable<PolicyTable>;
-export type PolicyChanges = Omit<Updateable<PolicyTable>, "tenant_id" | "id" | "agent_id" | "created_at">;
+export type PolicyChanges = Omit<
+  Updateable<PolicyTable>,
+  "tenant_id" | "id" | "agent_id" | "created_at" | "origin"
+>;
 
 /** Every query is filtered by the scope's tenant; callers check agent reach. */
 export class PolicyRepository {
@@ -42,6 +45,29 @@ export class PolicyRepository {
       .where("enabled", "=", 1)
       .where((eb) => eb.or([eb("agent_id", "is", null), eb("agent_id", "=", agentId)]))
       .execute();
+  }
+
+  /**
+   * Replaces the policies a .symbi registration stored (same origin) with new ones, in one
+   * transaction: the gate reads the old set or the new, never a mix.
+   */
+  async replaceByOrigin(
+    scope: Scope,
+    origin: string,
+    rows: Omit<Insertable<PolicyTable>, "tenant_id" | "origin">[],
+  ): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      await trx
+        .deleteFrom("policies")
+        .where("tenant_id", "=", scope.tenantId)
+        .where("origin", "=", origin)
+        .execute();
+      if (rows.length > 0)
+        await trx
+          .insertInto("policies")
+          .values(rows.map((row) => ({ ...row, tenant_id: scope.tenantId, origin })))
+          .execute();
+    });
   }
 
   update(scope: Scope, id: string, changes: PolicyChanges): Promise<PolicyRow | undefined> {

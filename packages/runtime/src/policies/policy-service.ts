@@ -22,6 +22,7 @@ function toInfo(row: PolicyRow): PolicyInfo {
     effect: row.effect as "permit" | "forbid",
     requires_approval: row.requires_approval === 1,
     enabled: row.enabled === 1,
+    origin: row.origin,
     created_at: row.created_at,
     updated_at: row.updated_at,
   };
@@ -63,10 +64,42 @@ export class PolicyService {
       enabled: input.enabled === false ? 0 : 1,
       created_at: at,
       updated_at: at,
+      origin: null,
     };
     const { tenant_id: _, ...values } = row;
     await this.policies.insert(scope, values);
     return toInfo(row);
+  }
+
+  /**
+   * Stores the Cedar statements compiled from a registered .symbi file for its agent, replacing the
+   * ones that file's previous registration stored. Each statement is checked like any other.
+   */
+  async replaceFromDsl(
+    scope: Scope,
+    origin: string,
+    agentId: string,
+    statements: readonly { name: string; description: string; policy: string }[],
+  ): Promise<string[]> {
+    this.requireWritable(scope, agentId, "body.agent_name");
+    const at = this.now().toISOString();
+    const rows = statements.map((statement) => {
+      const { effect, requiresApproval } = parsed(statement.policy);
+      return {
+        id: randomUUID(),
+        name: statement.name,
+        description: statement.description,
+        agent_id: agentId,
+        policy: statement.policy,
+        effect,
+        requires_approval: requiresApproval ? 1 : 0,
+        enabled: 1,
+        created_at: at,
+        updated_at: at,
+      };
+    });
+    await this.policies.replaceByOrigin(scope, origin, rows);
+    return rows.map((row) => row.id);
   }
 
   async list(scope: Scope, agentId?: string): Promise<PolicyList> {

@@ -1,5 +1,19 @@
 import { EventEmitter } from "node:events";
-import type { RunStatus, RunStep } from "@symbiont/protocol";
+import type { ReviewStatus, RunStatus, RunStep } from "@symbiont/protocol";
+
+/** A tool review moved on: every transition of its life, and its end by revocation or a changed definition. */
+export interface ReviewTransitionEvent {
+  type: "review.transition";
+  tenantId: string;
+  reviewId: string;
+  toolName: string;
+  mcpServer: string | null;
+  from: string | null;
+  to: ReviewStatus | "revoked" | "blocked";
+  riskScore: number | null;
+  replacedBy: string | null;
+  at: string;
+}
 
 export type RunEvent =
   | { type: "run.status"; tenantId: string; agentId: string; runId: string; status: RunStatus; at: string }
@@ -12,9 +26,13 @@ export type RunEvent =
       tool: string;
       arguments: Record<string, unknown>;
       at: string;
-    };
+    }
+  | ReviewTransitionEvent;
 
-/** In-process fan-out of run changes: waiting callers and live subscribers listen here. */
+/**
+ * In-process fan-out of run changes and tool review transitions: waiting callers and live
+ * subscribers listen here.
+ */
 export class RunEvents {
   private readonly emitter = new EventEmitter();
 

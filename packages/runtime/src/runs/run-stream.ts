@@ -3,10 +3,10 @@ import type { FastifyReply, FastifyRequest } from "fastify";
 import type { WebSocket } from "ws";
 import type { AgentRepository } from "../agents/agent-repository.js";
 import { type Scope, scopeAllows, scopeReachesAgent } from "../identity/scope.js";
-import { AppError, issuesOf, notFound, validationFailed } from "../server/app-error.js";
+import { AppError, fieldError, issuesOf, notFound, validationFailed } from "../server/app-error.js";
 import { authenticationError, type RouteBindingContext } from "../server/route-binding.js";
 import { SECURITY_HEADERS } from "../server/security-headers.js";
-import type { RunEvent, RunEvents } from "./run-events.js";
+import type { ReviewTransitionEvent, RunEvent, RunEvents } from "./run-events.js";
 import { isFinished, type RunRepository, type RunRow } from "./run-repository.js";
 
 const HEARTBEAT_MS = 15_000;
@@ -17,14 +17,20 @@ interface StreamDependencies {
   runs: RunRepository;
   agents: AgentRepository;
   events: RunEvents;
+  /** A review's current state as an event (from null), or undefined when the tenant has no such review. */
+  reviewState: (tenantId: string, reviewId: string) => Promise<ReviewTransitionEvent | undefined>;
 }
 
 /** Who follows what, settled (authenticated, authorised, validated) before any byte is streamed. */
 interface Subscription {
   scope: Scope;
+  topic: "runs" | "reviews";
   runId: string | undefined;
   agentId: string | undefined;
   run: RunRow | undefined;
+  reviewId: string | undefined;
+  /** The followed review's state when the subscription began, sent first. */
+  review: ReviewTransitionEvent | undefined;
 }
 
 /** Where the events go: a server-sent-events body or a WebSocket. */
@@ -35,6 +41,18 @@ interface Sink {
 }
 
 function toPayload(event: RunEvent): RunEventPayload {
+  if (event.type === "review.transition")
+    return {
+      type: event.type,
+      review_id: event.reviewId,
+      tool_name: event.toolName,
+      mcp_server: event.mcpServer,
+      from: event.from,
+      to: event.to,
+      risk_score: event.riskScore,
+      replaced_by: event.replacedBy,
+      at: event.at,
+    };
   const base = { run_id: event.runId, agent_id: event.agentId };
   if (event.type === "run.status") return { type: event.type, ...base, status: event.status, at: event.at };
   if (event.type === "run.step") return { type: event.type, ...base, step: event.step };
@@ -59,12 +77,18 @@ export function registerEventStream(context: RouteBindingContext, deps: StreamDe
   });
 
   const follow = (subscription: Subscription, sink: Sink, onEnd: (close: () => void) => void) => {
-    const { scope, runId, agentId, run } = subscription;
-    const wanted = (event: RunEvent) =>
-      event.tenantId === scope.tenantId &&
-      scopeReachesAgent(scope, event.agentId) &&
-      (runId === undefined || event.runId === runId) &&
-      (agentId === undefined || event.agentId === agentId);
+    const { scope, topic, runId, agentId, run, reviewId, review } = subscription;
+    const wanted = (event: RunEvent) => {
+      if (event.tenantId !== scope.tenantId) return false;
+      if (event.type === "review.transition")
+        return topic === "reviews" && (reviewId === undefined || event.reviewId === reviewId);
+      return (
+        topic === "runs" &&
+        scopeReachesAgent(scope, event.agentId) &&
+        (runId === undefined || event.runId === runId) &&
+        (agentId === undefined || event.agentId === agentId)
+      );
+    };
     // Live events are held back while the run's past is replayed, then deduplicated by step number.
     let buffered: RunEvent[] | undefined = runId === undefined ? undefined : [];
     let lastSeq = 0;
@@ -98,6 +122,7 @@ export function registerEventStream(context: RouteBindingContext, deps: StreamDe
     void (async () => {
       try {
         if (run) await replay(scope, run.id, deps, send);
+        if (review) send(review);
       } catch {
         close();
         return;
@@ -178,12 +203,30 @@ async function subscribe(
   await context.limits.checkPrincipal(scope, false);
   const parsed = definition.query.safeParse(request.query);
   if (!parsed.success) throw validationFailed(issuesOf(parsed.error, "query"));
-  const { run_id: runId, agent_id: agentId } = parsed.data;
+  const { run_id: runId, agent_id: agentId, review_id: reviewId } = parsed.data;
+  const topic = parsed.data.topic ?? (reviewId === undefined ? "runs" : "reviews");
+  if (topic === "reviews") {
+    if (runId !== undefined || agentId !== undefined)
+      throw fieldError(
+        "VALIDATION_FAILED",
+        "query.topic",
+        "reviews cannot be filtered by run_id or agent_id",
+      );
+    if (!scopeAllows(scope, "tools:read"))
+      throw new AppError("FORBIDDEN", "Following tool reviews needs the tools:read permission as well", {
+        required_permission: "tools:read",
+      });
+    const review = reviewId === undefined ? undefined : await deps.reviewState(scope.tenantId, reviewId);
+    if (reviewId !== undefined && !review) throw notFound(`Review session "${reviewId}"`);
+    return { scope, topic, runId: undefined, agentId: undefined, run: undefined, reviewId, review };
+  }
+  if (reviewId !== undefined)
+    throw fieldError("VALIDATION_FAILED", "query.review_id", "belongs to topic=reviews, not runs");
   const run = runId === undefined ? undefined : await deps.runs.find(scope, runId);
   if (runId !== undefined && !run) throw notFound(`Run "${runId}"`);
   if (agentId !== undefined && !(await deps.agents.findByTenantAndId(scope, agentId)))
     throw notFound(`Agent "${agentId}"`);
-  return { scope, runId, agentId, run };
+  return { scope, topic, runId, agentId, run, reviewId: undefined, review: undefined };
 }
 
 async function replay(

@@ -31,6 +31,8 @@ import type { PolicyService } from "../policies/policy-service.js";
 import { registerRunRoutes } from "../runs/run-routes.js";
 import type { RunService } from "../runs/run-service.js";
 import { registerEventStream } from "../runs/run-stream.js";
+import { registerScheduleRoutes } from "../schedules/schedule-routes.js";
+import type { ScheduleService } from "../schedules/schedule-service.js";
 import { registerSecretRoutes } from "../secrets/secret-routes.js";
 import type { SecretService } from "../secrets/secret-service.js";
 import { registerSystemRoutes, type SystemRouteDependencies } from "../system/system-routes.js";
@@ -64,6 +66,7 @@ export interface AppDependencies {
   policies: PolicyService;
   /** Dynamic endpoints (/hooks) and HTTP input servers. */
   endpoints: OpenedEndpoints;
+  schedules: ScheduleService;
   limits: RateLimits;
   /** Prometheus metrics and who may scrape them; undefined when switched off. */
   prometheus: { metrics: PrometheusMetrics; access: () => ScrapeAccess } | undefined;
@@ -155,11 +158,18 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   // hot routes should not pay for: only the event stream's own context gets it.
   await app.register(async (events) => {
     await events.register(websocket, { options: { maxPayload: 64 * 1024 } });
-    registerEventStream({ ...context, app: events }, deps.runs.streamDependencies());
+    registerEventStream(
+      { ...context, app: events },
+      {
+        ...deps.runs.streamDependencies(),
+        reviewState: (tenantId, reviewId) => deps.toolReview.service.stateEvent(tenantId, reviewId),
+      },
+    );
   });
   registerPolicyRoutes(context, deps.policies);
   registerEndpointRoutes(context, deps.endpoints.service);
   registerInputRoutes(context, deps.endpoints.inputs);
   await mountHooks(app, deps.endpoints.dispatcher, deps.bodyLimit);
+  registerScheduleRoutes(context, deps.schedules);
   return app;
 }

@@ -18,6 +18,7 @@ const TARGET_TYPE_OF_TAG: Record<string, string> = {
   memory: "memory",
   knowledge: "knowledge_item",
   vectors: "vector_collection",
+  schedules: "schedule",
 };
 
 /** The resource a request acted on: its path id, else the id it created. */
@@ -36,6 +37,7 @@ export function targetOf(
     return { type: "secret", id: `${secretOwner}/${secretName}` };
   }
   const id = [
+    params.schedule_id,
     params.agent_id,
     params.key_id,
     params.user_id,

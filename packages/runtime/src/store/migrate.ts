@@ -10,6 +10,8 @@ import * as runs from "./migrations/0007_runs.js";
 import * as mcpAndReviews from "./migrations/0008_mcp_and_reviews.js";
 import * as toolKeyPins from "./migrations/0008b_tool_key_pins.js";
 import * as httpInputsAndEndpoints from "./migrations/0011_http_inputs_and_endpoints.js";
+import * as schedules from "./migrations/0012_schedules.js";
+import * as reviewJudge from "./migrations/0012b_review_judge.js";
 import * as memoryEncryption from "./migrations/0013_memory_encryption.js";
 import type { Database } from "./schema.js";
 
@@ -25,6 +27,8 @@ const migrations: Record<string, Migration> = {
   "0008_mcp_and_reviews": mcpAndReviews,
   "0008b_tool_key_pins": toolKeyPins,
   "0011_http_inputs_and_endpoints": httpInputsAndEndpoints,
+  "0012_schedules": schedules,
+  "0012b_review_judge": reviewJudge,
   "0013_memory_encryption": memoryEncryption,
 };
 

@@ -37,6 +37,8 @@ export interface Database {
   http_input_servers: HttpInputServerTable;
   http_endpoints: HttpEndpointTable;
   webhook_deliveries: WebhookDeliveryTable;
+  schedules: ScheduleTable;
+  schedule_fires: ScheduleFireTable;
 }
 
 export interface UserTable {
@@ -359,6 +361,8 @@ export interface ToolAnalysisTable {
   analyzer: string;
   duration_ms: number;
   completed_at: string;
+  /** JSON JudgeRecord of the optional LLM judge; null when none was configured. */
+  judge: string | null;
 }
 
 export interface ToolSigningKeyTable {
@@ -428,6 +432,41 @@ export interface PolicyTable {
   enabled: number;
   created_at: string;
   updated_at: string;
+  /** `dsl:<agent id>` when compiled from a registered .symbi file; null when written through the API. */
+  origin: string | null;
+}
+
+export interface ScheduleTable {
+  tenant_id: string;
+  id: string;
+  name: string;
+  agent_id: string;
+  cron: string | null;
+  at: string | null;
+  timezone: string;
+  input: string | null;
+  one_shot: number;
+  missed: string;
+  status: string;
+  origin: string | null;
+  next_fire_at: string | null;
+  last_fired_at: string | null;
+  created_by: string;
+  /** JSON StoredScope of the creator: the authority fired runs act with. */
+  scope: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface ScheduleFireTable {
+  tenant_id: string;
+  schedule_id: string;
+  slot_time: string;
+  fired_at: string;
+  status: string;
+  run_id: string | null;
+  error: string | null;
+  node: string;
 }
 
 export interface HttpInputServerTable {

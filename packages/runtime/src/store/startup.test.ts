@@ -37,6 +37,8 @@ for (const target of databaseTargets) {
         ]);
         expect(applied).toContain("0011_http_inputs_and_endpoints");
         expect(applied).toContain("0013_memory_encryption");
+        expect(applied).toContain("0012_schedules");
+        expect(applied).toContain("0012b_review_judge");
         expect(await migrateToLatest(store.db, store.dialect)).toEqual([]);
       } finally {
         await store.close();

@@ -13,8 +13,11 @@ import type { Scope } from "../identity/scope.js";
 import type { McpTool } from "../mcp/mcp-connection.js";
 import type { GateVerdict, ToolGate } from "../mcp/mcp-service.js";
 import { requireTenantWide } from "../mcp/tenant-wide.js";
+import type { ReviewTransitionEvent } from "../runs/run-events.js";
 import { AppError, conflict, fieldError, notFound } from "../server/app-error.js";
 import { analyzeTool } from "./analyzer/analyzer.js";
+import { type JudgeRecord, judgeAnalysis } from "./analyzer/llm-judge.js";
+import type { JudgeSetup } from "./analyzer/model-judge.js";
 import { definitionHash } from "./canonical-json.js";
 import type { ReviewFilter, ReviewRepository, ReviewRow } from "./review-repository.js";
 import { SIGNATURE_ALGORITHM, signedDocument, verifyDocument } from "./schemapin.js";
@@ -51,7 +54,39 @@ export class ToolReviewService implements ToolGate {
     private readonly log: Logger,
     private readonly policy: () => ReviewPolicy,
     private readonly signerId: () => string,
+    /** Where every transition is published (the live event stream); nowhere unless given. */
+    private readonly publish: (event: ReviewTransitionEvent) => void = () => {},
+    /** The optional LLM judge for a review; undefined = rules only. */
+    private readonly judge: (tenantId: string, reviewId: string) => JudgeSetup | undefined = () => undefined,
   ) {}
+
+  /** A review's current state as an event from null: what a subscriber to one review gets first. */
+  async stateEvent(tenantId: string, reviewId: string): Promise<ReviewTransitionEvent | undefined> {
+    const row = await this.reviews.get(tenantId, reviewId);
+    if (!row) return undefined;
+    return this.eventOf(row, null, row.revoked_at ? "revoked" : (row.status as ReviewStatus), row.updated_at);
+  }
+
+  private eventOf(
+    row: ReviewRow,
+    from: string | null,
+    to: ReviewTransitionEvent["to"],
+    at: string,
+    replacedBy: string | null = null,
+  ): ReviewTransitionEvent {
+    return {
+      type: "review.transition",
+      tenantId: row.tenant_id,
+      reviewId: row.id,
+      toolName: row.tool_name,
+      mcpServer: row.mcp_server,
+      from,
+      to,
+      riskScore: row.risk_score,
+      replacedBy,
+      at,
+    };
+  }
 
   async submit(scope: Scope, request: ReviewSessionCreate) {
     const row = await this.open(scope.tenantId, request, null);
@@ -82,6 +117,7 @@ export class ToolReviewService implements ToolGate {
       completed_at: row.completed_at,
       analyzer: row.analyzer,
       duration_ms: row.duration_ms,
+      judge: row.judge ? (JSON.parse(row.judge) as JudgeRecord) : null,
     };
   }
 
@@ -188,6 +224,7 @@ export class ToolReviewService implements ToolGate {
       sourceIp: "internal",
       details: { tool: row.tool_name, mcp_server: row.mcp_server },
     });
+    this.publish(this.eventOf(row, "signed", "revoked", at));
     return { review_id: reviewId, revoked_at: at };
   }
 
@@ -288,6 +325,7 @@ export class ToolReviewService implements ToolGate {
             blocked: true,
           },
         });
+        this.publish(this.eventOf(before, before.status, "blocked", row.submitted_at, row.id));
       }
     }
   }
@@ -355,6 +393,7 @@ export class ToolReviewService implements ToolGate {
       sourceIp: "internal",
       details: { tool: row.tool_name, mcp_server: mcpServer, to: "submitted" },
     });
+    this.publish(this.eventOf(row, null, "submitted", at));
     const work = this.analyse(row).catch((error: Error) =>
       this.log.error({ review: row.id, err: error.message }, "tool analysis failed"),
     );
@@ -375,7 +414,14 @@ export class ToolReviewService implements ToolGate {
     });
     if (!analysing) return;
     await this.recordTransition(actor, analysing, "submitted", requestId);
-    const result = analyzeTool(this.partsOf(submitted));
+    const parts = this.partsOf(submitted);
+    const judged = await judgeAnalysis(parts, analyzeTool(parts), this.judge(tenantId, submitted.id));
+    const result = judged.analysis;
+    if (judged.judge?.status === "failed")
+      this.log.warn(
+        { review: submitted.id, err: judged.judge.error },
+        "review judge failed; the tool waits for a human",
+      );
     const analysisId = randomUUID();
     const at = new Date().toISOString();
     await this.reviews.insertAnalysis({
@@ -386,14 +432,15 @@ export class ToolReviewService implements ToolGate {
       findings: JSON.stringify(result.findings),
       recommendations: JSON.stringify(result.recommendations),
       analyzer: result.analyzer,
-      duration_ms: result.durationMs,
+      duration_ms: result.durationMs + (judged.judge?.duration_ms ?? 0),
       completed_at: at,
+      judge: judged.judge ? JSON.stringify(judged.judge) : null,
     });
     const { autoApproveBelow, autoRejectAbove } = this.policy();
     const next =
       result.riskScore > autoRejectAbove
         ? "rejected"
-        : result.riskScore < autoApproveBelow
+        : result.riskScore < autoApproveBelow && !judged.needsHuman
           ? "approved"
           : "pending_review";
     const done = await this.reviews.transition(tenantId, submitted.id, ["analyzing"], {
@@ -433,6 +480,7 @@ export class ToolReviewService implements ToolGate {
       sourceIp: "internal",
       details: { tool: row.tool_name, mcp_server: row.mcp_server, from, to: row.status, ...extra },
     });
+    this.publish(this.eventOf(row, from, row.status as ReviewStatus, row.updated_at));
   }
 
   private partsOf(row: ReviewRow) {

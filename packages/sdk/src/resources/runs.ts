@@ -21,11 +21,17 @@ export interface ExecuteOptions {
 export interface SubscribeOptions {
   runId?: string;
   agentId?: string;
+  /** `reviews`: tool review transitions instead of run events (needs `tools:read` as well). */
+  topic?: "runs" | "reviews";
+  /** One review's transitions, its current state first; implies topic `reviews`. */
+  reviewId?: string;
   signal?: AbortSignal;
 }
 
 /** Parses a text/event-stream body into its JSON events. */
-async function* readEvents(body: ReadableStream<Uint8Array>): AsyncGenerator<RunEvent, void, undefined> {
+export async function* readEvents(
+  body: ReadableStream<Uint8Array>,
+): AsyncGenerator<RunEvent, void, undefined> {
   const reader = body.getReader();
   const decoder = new TextDecoder();
   let buffer = "";
@@ -127,11 +133,16 @@ export class RunsResource {
     return this.#decide(runId, "deny", comment, options);
   }
 
-  /** Live events: of one run, one agent, or (neither) your whole tenant, until you break out. */
+  /**
+   * Live events: of one run, one agent, or (neither) your whole tenant, until you break out; with
+   * `topic: "reviews"` or a `reviewId`, tool review transitions instead.
+   */
   async *subscribe(filter: SubscribeOptions = {}): AsyncGenerator<RunEvent, void, undefined> {
     const query: Record<string, string> = {};
     if (filter.runId !== undefined) query.run_id = pathId("run", filter.runId);
     if (filter.agentId !== undefined) query.agent_id = pathId("agent", filter.agentId);
+    if (filter.topic !== undefined) query.topic = filter.topic;
+    if (filter.reviewId !== undefined) query.review_id = pathId("review", filter.reviewId);
     const response = await this.#transport.openStream(
       { method: "GET", path: streamRoutes.streamEvents.path, query },
       filter.signal,

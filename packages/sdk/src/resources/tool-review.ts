@@ -1,7 +1,9 @@
-import type { RouteQuery, RouteResponse } from "@symbiont/protocol";
+import { type RouteQuery, type RouteResponse, streamRoutes } from "@symbiont/protocol";
+import { TimeoutError } from "../errors.js";
 import type { RequestOptions } from "../options.js";
 import type { Transport } from "../transport.js";
 import { pathId } from "./path-id.js";
+import { readEvents } from "./runs.js";
 
 export type ReviewSession = RouteResponse<"getReviewSession">;
 export type ReviewSessionList = RouteResponse<"listReviewSessions">;
@@ -141,19 +143,56 @@ export class ToolReviewResource {
     return this.#transport.route("rotateToolSigningKeys", {}, options);
   }
 
-  /** Polls a session until it is approved, rejected or signed (the contract's wait_for_review_completion). */
+  /**
+   * Waits until a session is approved, rejected or signed (the contract's wait_for_review_completion).
+   * Follows the review's live events, so it answers as soon as the decision happens; where the
+   * stream is not available (a credential without `runs:read`, a proxy that buffers), it polls every
+   * `intervalMs` instead.
+   */
   async waitForReviewCompletion(
     reviewId: string,
     timeoutMs = 300_000,
     intervalMs = 5_000,
   ): Promise<ReviewSession> {
     const until = Date.now() + timeoutMs;
+    const followed = await this.#followUntilFinal(reviewId, timeoutMs).catch((error: unknown) => {
+      if (error instanceof TimeoutError) throw error;
+      return undefined;
+    });
+    if (followed) return followed;
     for (;;) {
       const session = await this.get(reviewId);
       if (FINAL.has(session.status)) return session;
       if (Date.now() + intervalMs > until)
         throw new Error(`Review ${reviewId} is still ${session.status} after ${timeoutMs} ms`);
       await new Promise((resolve) => setTimeout(resolve, intervalMs));
+    }
+  }
+
+  /** The session once its event stream says it reached a final state; undefined if the stream ended first. */
+  async #followUntilFinal(reviewId: string, timeoutMs: number): Promise<ReviewSession | undefined> {
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), timeoutMs);
+    try {
+      const response = await this.#transport.openStream(
+        {
+          method: "GET",
+          path: streamRoutes.streamEvents.path,
+          query: { topic: "reviews", review_id: pathId("review", reviewId) },
+        },
+        controller.signal,
+      );
+      for await (const event of readEvents(response.body as ReadableStream<Uint8Array>)) {
+        if (event.type === "review.transition" && FINAL.has(event.to)) return await this.get(reviewId);
+      }
+      return undefined;
+    } catch (error) {
+      if (controller.signal.aborted)
+        throw new TimeoutError(`Review ${reviewId} did not complete within ${timeoutMs} ms`, timeoutMs);
+      throw error;
+    } finally {
+      clearTimeout(timer);
+      controller.abort();
     }
   }
 
