@@ -14,6 +14,7 @@ import {
   AgentUpdateRequest,
 } from "./agents.js";
 import { AuditListQuery, AuditPage, AuditVerification } from "./audit.js";
+import { deploymentRoutes } from "./deployment-routes.js";
 import { dslRoutes } from "./dsl-routes.js";
 import { identityRoutes } from "./identity-routes.js";
 import {
@@ -234,6 +235,7 @@ export const routes = {
   ...identityRoutes,
   ...secretRoutes,
   ...dslRoutes,
+  ...deploymentRoutes,
   ...memoryRoutes,
   ...knowledgeRoutes,
   ...vectorRoutes,

@@ -9,6 +9,11 @@ import { AuditTrail } from "./audit/audit-trail.js";
 import { ConfigError } from "./config/load.js";
 import { planReload } from "./config/reload.js";
 import type { Config } from "./config/schema.js";
+import {
+  type DeploymentOptions,
+  type OpenedDeployments,
+  openDeployments,
+} from "./deployments/open-deployments.js";
 import { DslService } from "./dsl/dsl-service.js";
 import { ApiKeyRepository } from "./identity/api-key-repository.js";
 import { ApiKeyService } from "./identity/api-key-service.js";
@@ -78,6 +83,8 @@ export interface StartOptions {
   logStream?: NodeJS.WritableStream;
   /** Tool providers besides the built-in ones (MCP servers, embedders' own tools). */
   toolProviders?: readonly ToolProvider[];
+  /** Executor tuning for deployments (backoff, sampling, the replica script). */
+  deployments?: DeploymentOptions;
 }
 
 /** In memory on one node; in Redis when configured, so several nodes share each budget. */
@@ -118,6 +125,7 @@ export async function startRuntime(initial: Config, options: StartOptions = {}):
   let tracing: Tracing | undefined;
   let retrieval: Awaited<ReturnType<typeof openRetrieval>> | undefined;
   let mcpOpened: { close(): Promise<void> } | undefined;
+  let deployments: OpenedDeployments | undefined;
   const cpu = new CpuSampler();
   try {
     limiter = await openRateLimiter(config.redisUrl, log);
@@ -176,6 +184,23 @@ export async function startRuntime(initial: Config, options: StartOptions = {}):
     const interrupted = await runLoop.open();
     if (interrupted > 0) log.warn({ runs: interrupted }, "runs interrupted by the last stop marked failed");
     const runs = new RunService(runRepository, agentRepository, runLoop, runEvents, audit, () => config);
+    // Replicas call back to the API, whose address is known once the server listens.
+    let apiUrl = "";
+    deployments = await openDeployments(
+      store,
+      config,
+      {
+        agentRepository,
+        agents,
+        events: runEvents,
+        secrets: secrets.resolver,
+        nodeId: nodeIdOf(config.dataDir),
+        log,
+        apiUrl: () => apiUrl,
+      },
+      options.deployments,
+    );
+    const deploymentsOpened = deployments;
 
     const reload = async (): Promise<ConfigReloadResponse> => {
       if (!options.loadConfig) return { reloaded: false, applied: [], requires_restart: [] };
@@ -221,6 +246,7 @@ export async function startRuntime(initial: Config, options: StartOptions = {}):
       mcp: mcp.service,
       toolReview: mcp.toolReview,
       runs,
+      deployments: deployments.service,
       policies,
       limits,
       tracing,
@@ -253,6 +279,9 @@ export async function startRuntime(initial: Config, options: StartOptions = {}):
     const port = (app.server.address() as AddressInfo).port;
     const url = displayUrl(config.host, port);
     log.info({ url, database: store.location }, "listening");
+    apiUrl = `${url}${API_PREFIX}`;
+    const reconciled = await deploymentsOpened.service.reconcile();
+    if (reconciled > 0) log.info({ deployments: reconciled }, "deployments restarted to their desired state");
     const server = app;
     let closing: Promise<void> | undefined;
     return {
@@ -271,6 +300,8 @@ export async function startRuntime(initial: Config, options: StartOptions = {}):
       close: () => {
         closing ??= (async () => {
           cpu.stop();
+          // Replicas first: they call back to the server and the runs below.
+          await deploymentsOpened.executor.shutdown();
           await runLoop.shutdown();
           await server.close();
           await mcp.close();
@@ -289,6 +320,7 @@ export async function startRuntime(initial: Config, options: StartOptions = {}):
     };
   } catch (error) {
     cpu.stop();
+    await deployments?.executor.shutdown().catch(() => {});
     await mcpOpened?.close().catch(() => {});
     await app?.close().catch(() => {});
     await limiter?.close().catch(() => {});

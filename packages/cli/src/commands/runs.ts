@@ -26,6 +26,8 @@ export function describeEvent(event: RunEvent): string | undefined {
   if (event.type === "approval.requested")
     return `? approval needed for ${event.tool} ${short(event.arguments)}: symbiont approvals approve ${event.run_id} (or deny)`;
   if (event.type === "run.status") return `· ${event.status}`;
+  if (event.type === "deployment.event")
+    return `deployment ${event.deployment_id} ${event.kind === "status" ? event.status : event.kind}: ${event.detail}`;
   const { kind, data, duration_ms: ms } = event.step;
   const took = `${Math.round(ms)} ms`;
   if (kind === "model_call") {

@@ -34,6 +34,7 @@ export interface Database {
   runs: RunTable;
   run_steps: RunStepTable;
   policies: PolicyTable;
+  deployments: DeploymentTable;
 }
 
 export interface UserTable {
@@ -419,4 +420,31 @@ export interface PolicyTable {
   enabled: number;
   created_at: string;
   updated_at: string;
+}
+
+export interface DeploymentTable {
+  tenant_id: string;
+  id: string;
+  agent_id: string;
+  environment: string;
+  executor: string;
+  /** JSON object: the request's config_overrides. */
+  config_overrides: string;
+  /** JSON object: the limits the replicas run under. */
+  limits: string;
+  replicas: number;
+  desired: string;
+  status: string;
+  endpoint_url: string | null;
+  restarts: Generated<number>;
+  last_error: string | null;
+  /** JSON array of strings. */
+  last_log: Generated<string>;
+  /** JSON array of process group ids. */
+  process_groups: Generated<string>;
+  owner: string;
+  created_by: string;
+  deployed_at: string;
+  updated_at: string;
+  stopped_at: string | null;
 }
