@@ -100,7 +100,8 @@ export class DeploymentService {
           const at = this.now().toISOString();
           const row = await this.deployments.findInTenant(spec.tenantId, spec.deploymentId);
           if (!row) return;
-          await this.deployments.update(spec.tenantId, spec.deploymentId, {
+          // A report that arrives after a stop or a failure must not overwrite what those recorded.
+          await this.deployments.updateWhileDesired(spec.tenantId, spec.deploymentId, {
             ...(kind === "restarted" ? { restarts: row.restarts + 1 } : {}),
             ...(kind === "limit_exceeded" || kind === "crashed" || kind === "unresponsive"
               ? { last_error: detail }
