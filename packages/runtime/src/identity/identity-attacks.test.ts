@@ -47,6 +47,7 @@ interface TenantResources {
   collection: string;
   run: string;
   policy: string;
+  deployment: string;
 }
 
 function crossTenantCases(a: TenantResources) {
@@ -96,6 +97,9 @@ function crossTenantCases(a: TenantResources) {
     getRun: { params: { run_id: a.run }, status: 404 },
     cancelRun: { params: { run_id: a.run }, status: 404 },
     decideApproval: { params: { run_id: a.run }, body: { decision: "approve" }, status: 404 },
+    getDeployment: { params: { deployment_id: a.deployment }, status: 404 },
+    stopDeployment: { params: { deployment_id: a.deployment }, status: 404 },
+    getDeploymentLogs: { params: { deployment_id: a.deployment }, status: 404 },
     getPolicy: { params: { policy_id: a.policy }, status: 404 },
     updatePolicy: { params: { policy_id: a.policy }, body: { enabled: false }, status: 404 },
     deletePolicy: { params: { policy_id: a.policy }, status: 404 },
@@ -203,7 +207,10 @@ for (const target of databaseTargets) {
         body: { input: "hi", wait: false },
       });
       expect(run.status, run.text).toBe(200);
+      const deployment = await server.call("POST", "/agents/deploy", { body: { agent_id: "a-agent" } });
+      expect(deployment.status, deployment.text).toBe(200);
       tenantA = {
+        deployment: (deployment.body as { deployment_id: string }).deployment_id,
         memory: (memory.body as { memory: { id: string } }).memory.id,
         knowledge: "a-knowledge",
         collection: "a-collection",
@@ -260,6 +267,10 @@ for (const target of databaseTargets) {
       expect((await server.call("GET", `/runs/${tenantA.run}`)).status).toBe(200);
       const policy = (await server.call("GET", `/policies/${tenantA.policy}`)).body as { enabled: boolean };
       expect(policy.enabled).toBe(true);
+      const deployment = (await server.call("GET", `/agents/deployments/${tenantA.deployment}`)).body as {
+        status: string;
+      };
+      expect(deployment.status).not.toBe("stopped");
     });
 
     it("lists only the caller's tenant", async () => {
@@ -274,6 +285,11 @@ for (const target of databaseTargets) {
       expect(audit.entries.every((e) => e.actor_name === "b-admin")).toBe(true);
       expect(((await server.call("GET", "/policies", as)).body as { items: unknown[] }).items).toEqual([]);
       expect(((await server.call("GET", "/approvals", as)).body as { items: unknown[] }).items).toEqual([]);
+      expect((await server.call("GET", "/agents/deployments", as)).body).toEqual([]);
+      const exported = (await server.call("GET", "/registry/export", as)).body as { agents: unknown[] };
+      expect(exported.agents).toEqual([]);
+      const stats = (await server.call("GET", "/registry/stats", as)).body as { deployments: { total: number } };
+      expect(stats.deployments.total).toBe(0);
       // The same username in another tenant is another user.
       await createUser(server, "a-user", ["viewer"], { as: tenantBAdmin });
     });
