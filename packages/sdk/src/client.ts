@@ -9,12 +9,14 @@ import {
 import { AgentsResource } from "./resources/agents.js";
 import { AuditResource } from "./resources/audit.js";
 import { AuthResource } from "./resources/auth.js";
+import { DeploymentsResource } from "./resources/deployments.js";
 import { DslResource } from "./resources/dsl.js";
 import { KeysResource } from "./resources/keys.js";
 import { KnowledgeResource } from "./resources/knowledge.js";
 import { McpResource } from "./resources/mcp.js";
 import { MemoryResource } from "./resources/memory.js";
 import { PoliciesResource } from "./resources/policies.js";
+import { RegistryResource } from "./resources/registry.js";
 import { RolesResource } from "./resources/roles.js";
 import { RunsResource } from "./resources/runs.js";
 import { SecretsResource } from "./resources/secrets.js";
@@ -44,7 +46,9 @@ export class SymbiontClient {
   readonly agents: AgentsResource;
   readonly audit: AuditResource;
   readonly auth: AuthResource;
+  readonly deployments: DeploymentsResource;
   readonly dsl: DslResource;
+  readonly registry: RegistryResource;
   readonly keys: KeysResource;
   readonly policies: PoliciesResource;
   readonly roles: RolesResource;
@@ -65,7 +69,9 @@ export class SymbiontClient {
     this.agents = new AgentsResource(this.#transport);
     this.audit = new AuditResource(this.#transport);
     this.auth = new AuthResource(this.#transport);
+    this.deployments = new DeploymentsResource(this.#transport);
     this.dsl = new DslResource(this.#transport);
+    this.registry = new RegistryResource(this.#transport);
     this.keys = new KeysResource(this.#transport);
     this.policies = new PoliciesResource(this.#transport);
     this.roles = new RolesResource(this.#transport);

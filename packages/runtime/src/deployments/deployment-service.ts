@@ -202,9 +202,9 @@ export class DeploymentService {
   }
 
   /** The manifests the Kubernetes executor would apply; secret values are described, never shown. */
+  /** The agent need not exist yet: `symbiont deploy file.symbi --dry-run` plans before registering. */
   async plan(scope: Scope, input: DeployInput): Promise<DeploymentPlan> {
-    const agent = await this.agentRows.findByTenantAndId(scope, input.agent_id);
-    if (!agent) throw notFound(`Agent "${input.agent_id}"`);
+    const agent = { id: input.agent_id };
     const { plain, references } = splitEnv(input.config_overrides.env ?? {});
     const manifests = buildManifests({
       deploymentId: `${agent.id}-${input.environment}`,

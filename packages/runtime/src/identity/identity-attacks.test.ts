@@ -288,7 +288,9 @@ for (const target of databaseTargets) {
       expect((await server.call("GET", "/agents/deployments", as)).body).toEqual([]);
       const exported = (await server.call("GET", "/registry/export", as)).body as { agents: unknown[] };
       expect(exported.agents).toEqual([]);
-      const stats = (await server.call("GET", "/registry/stats", as)).body as { deployments: { total: number } };
+      const stats = (await server.call("GET", "/registry/stats", as)).body as {
+        deployments: { total: number };
+      };
       expect(stats.deployments.total).toBe(0);
       // The same username in another tenant is another user.
       await createUser(server, "a-user", ["viewer"], { as: tenantBAdmin });

@@ -178,9 +178,15 @@ for (const target of databaseTargets) {
       expect(planned.text).not.toContain("ghp_from_the_store");
       expect(planned.text).toContain("resolved from secret://github-token when applied");
       expect(cluster.requests.length).toBe(mark);
-      expect((await server.call("POST", "/deployments/plan", { body: { agent_id: "ghost" } })).status).toBe(
-        404,
+      // An agent about to be registered (a file's dry run) can be planned too; a bad request cannot.
+      expect((await server.call("POST", "/deployments/plan", { body: { agent_id: "not-yet" } })).status).toBe(
+        200,
       );
+      const bad = await server.call("POST", "/deployments/plan", {
+        body: { agent_id: "k8s-agent", config_overrides: { replicas: -1 } },
+      });
+      expect(bad.status).toBe(400);
+      expect(bad.text).toContain("body.config_overrides.replicas");
     });
   });
 }
