@@ -2,7 +2,9 @@
 // (ready, then heartbeats over IPC) and then does what REPLICA_SCRIPT says:
 //   hog: grows its memory by 16 MB every 50 ms, without bound;
 //   crash: prints a few lines and exits with code 3 (again and again: a crash loop);
-//   ignore-sigterm: starts a child in its process group, and neither of them exits on SIGTERM.
+//   ignore-sigterm: starts a child in its process group, and neither of them exits on SIGTERM;
+//   silent: says it is ready, then never sends a heartbeat;
+//   spin: keeps one CPU core busy.
 import { spawn } from "node:child_process";
 
 const script = process.env.REPLICA_SCRIPT ?? "";
@@ -15,7 +17,12 @@ if (script === "crash") {
 }
 
 process.send?.({ type: "ready", url: "http://127.0.0.1:1/invoke" });
-setInterval(() => process.send?.({ type: "heartbeat" }), 200);
+if (script !== "silent") setInterval(() => process.send?.({ type: "heartbeat" }), 200);
+if (script === "silent") setInterval(() => {}, 1000);
+if (script === "spin")
+  setTimeout(() => {
+    for (;;) {}
+  }, 100);
 process.on("disconnect", () => process.exit(0));
 
 if (script === "hog") {

@@ -302,7 +302,17 @@ describe("local deployments of misbehaving replicas", () => {
     server = await startTestRuntime(
       database,
       { deploymentStopGraceMs: 500 },
-      { deployments: { local: { entry: scriptedReplica, backoffBaseMs: 50, sampleIntervalMs: 100 } } },
+      {
+        deployments: {
+          local: {
+            entry: scriptedReplica,
+            backoffBaseMs: 50,
+            sampleIntervalMs: 100,
+            heartbeatTimeoutMs: 1000,
+            cpuSamplesOverLimit: 3,
+          },
+        },
+      },
     );
     await server.call("POST", "/agents", { body: sampleAgent("wild") });
   });
@@ -378,5 +388,34 @@ describe("local deployments of misbehaving replicas", () => {
       lines: { text: string }[];
     };
     expect(logs.lines.map((l) => l.text).join("\n")).toContain("SIGTERM ignored");
+  });
+
+  it("kills a replica that keeps using more CPU than its limit", async () => {
+    const answer = (
+      await server.call("POST", "/agents/deploy", {
+        body: { agent_id: "wild", config_overrides: { max_cpu_cores: 0.2, env: { REPLICA_SCRIPT: "spin" } } },
+      })
+    ).body as AgentDeployResponse;
+    const killed = await until(
+      () => getDeployment(server, answer.deployment_id),
+      (d) => (d.last_error ?? "").includes("CPU"),
+    );
+    expect(killed.last_error).toMatch(/used \d+% CPU for 3 samples, over its limit of 0.2 cores/);
+    await server.call("POST", `/agents/deployments/${answer.deployment_id}/stop`);
+  });
+
+  it("kills a replica that stops sending heartbeats, and starts it again", async () => {
+    const answer = (
+      await server.call("POST", "/agents/deploy", {
+        body: { agent_id: "wild", config_overrides: { env: { REPLICA_SCRIPT: "silent" } } },
+      })
+    ).body as AgentDeployResponse;
+    const restarted = await until(
+      () => getDeployment(server, answer.deployment_id),
+      (d) => d.restarts >= 1,
+    );
+    expect(restarted.last_error).toMatch(/sent no heartbeat for \d+ s/);
+    expect(restarted.restarts).toBeGreaterThanOrEqual(1);
+    await server.call("POST", `/agents/deployments/${answer.deployment_id}/stop`);
   });
 });
