@@ -6,6 +6,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { runColdStart } from "./cold-start.js";
+import { runDeploymentsBenchmark } from "./deployments.js";
 import { type LoadSettings, runHttpThroughput } from "./http-throughput.js";
 import { cleanup, log, ROOT } from "./processes.js";
 import { runRetrieval } from "./retrieval.js";
@@ -54,6 +55,7 @@ async function main(): Promise<void> {
     ...(onlyRetrieval ? [] : await runColdStart(startRuns)),
     ...(onlyRetrieval ? [] : await runHttpThroughput(load)),
     ...(onlyRetrieval ? [] : await runRunsBenchmark(runSettings)),
+    ...(onlyRetrieval ? [] : await runDeploymentsBenchmark(quick ? 3 : 15)),
     ...(await runRetrieval(quick)),
   ];
   const report = {
