@@ -180,6 +180,15 @@ export class DeploymentService {
     return { deployment_id: row.id, status: "stopped" };
   }
 
+  /** Stops every deployment of an agent that is going away; its replicas could only fail from now on. */
+  async stopAllOf(scope: Scope, agentId: string): Promise<void> {
+    const rows = await this.deployments.list(scope, agentId, LIST_LIMIT);
+    for (const row of rows) {
+      if (row.desired === "running" || row.status === "deploying" || row.status === "running")
+        await this.stop(scope, row.id);
+    }
+  }
+
   async logs(
     scope: Scope,
     id: string,

@@ -224,6 +224,20 @@ for (const target of databaseTargets) {
       for (const pid of pids) expect(groupAlive(pid as number)).toBe(false);
     });
 
+    it("stops an agent's deployments when the agent is deleted", async () => {
+      await server.call("POST", "/agents", { body: sampleAgent("short-lived") });
+      const answer = (await server.call("POST", "/agents/deploy", { body: { agent_id: "short-lived" } }))
+        .body as AgentDeployResponse;
+      const running = await until(
+        () => getDeployment(server, answer.deployment_id),
+        (d) => d.status === "running",
+      );
+      const pgid = running.instances[0]?.pid as number;
+      expect((await server.call("DELETE", "/agents/short-lived")).status).toBe(200);
+      expect(groupAlive(pgid)).toBe(false);
+      expect((await getDeployment(server, answer.deployment_id)).status).toBe("stopped");
+    });
+
     it("follows logs by long-poll: a wait ends as soon as a line arrives", async () => {
       const answer = (await server.call("POST", "/agents/deploy", { body: { agent_id: "svc" } }))
         .body as AgentDeployResponse;

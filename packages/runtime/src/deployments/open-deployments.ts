@@ -76,5 +76,6 @@ export async function openDeployments(
     );
   }
   service.attach(executor);
+  deps.agents.onDeleted((scope, agentId) => service.stopAllOf(scope, agentId));
   return { service, executor };
 }
