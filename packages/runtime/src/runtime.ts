@@ -301,7 +301,7 @@ export async function startRuntime(initial: Config, options: StartOptions = {}):
         closing ??= (async () => {
           cpu.stop();
           // Replicas first: they call back to the server and the runs below.
-          await deploymentsOpened.executor.shutdown();
+          await deploymentsOpened.service.close();
           await runLoop.shutdown();
           await server.close();
           await mcp.close();
@@ -320,7 +320,7 @@ export async function startRuntime(initial: Config, options: StartOptions = {}):
     };
   } catch (error) {
     cpu.stop();
-    await deployments?.executor.shutdown().catch(() => {});
+    await deployments?.service.close().catch(() => {});
     await mcpOpened?.close().catch(() => {});
     await app?.close().catch(() => {});
     await limiter?.close().catch(() => {});

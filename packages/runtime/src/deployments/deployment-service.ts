@@ -42,8 +42,12 @@ export interface KubernetesSettings {
  * Deployments: what the operator asked for (persisted, so a restarted runtime reconciles to it) and
  * what the executor reports (status, restarts, limit kills, failures), announced on the live events.
  */
+/** How often a node checks that what it runs is still wanted (a stop may arrive through another node). */
+const SYNC_INTERVAL_MS = 2000;
+
 export class DeploymentService {
   private executor: DeploymentExecutor | undefined;
+  private sync: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly deployments: DeploymentRepository,
@@ -349,8 +353,38 @@ export class DeploymentService {
     return { agents_created: created, agents_updated: updated, deployments_started: started };
   }
 
+  /**
+   * Stops what this node runs but nobody wants any more: with several nodes on one database, a stop
+   * (or an agent's deletion) handled by another node only changes the row, and this node's replicas
+   * follow within SYNC_INTERVAL_MS.
+   */
+  async syncStops(): Promise<void> {
+    const executor = this.requireExecutor();
+    for (const { tenantId, deploymentId } of executor.active()) {
+      const row = await this.deployments.findInTenant(tenantId, deploymentId);
+      if (row && row.desired === "running") continue;
+      this.log.info({ deploymentId }, "deployment stopped elsewhere; stopping its replicas here");
+      await executor.stop(tenantId, deploymentId);
+    }
+  }
+
+  /** Stops the background sync and the executor's replicas (they stay desired for the next start). */
+  async close(): Promise<void> {
+    clearInterval(this.sync);
+    await this.executor?.shutdown();
+  }
+
   /** After a restart: every deployment this node should run is started again; leftovers are killed first. */
   async reconcile(): Promise<number> {
+    clearInterval(this.sync);
+    this.sync = setInterval(
+      () =>
+        void this.syncStops().catch((error: unknown) =>
+          this.log.warn({ err: (error as Error).message }, "checking deployments for stops failed"),
+        ),
+      SYNC_INTERVAL_MS,
+    );
+    this.sync.unref();
     const executor = this.requireExecutor();
     const rows = await this.deployments.desiredRunning(this.nodeId, executor.kind);
     for (const row of rows) {

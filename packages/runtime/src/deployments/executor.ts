@@ -39,6 +39,8 @@ export interface DeploymentExecutor {
   /** Stops every replica and returns when none is left. */
   stop(tenantId: string, deploymentId: string): Promise<void>;
   instances(tenantId: string, deploymentId: string): DeploymentReplica[];
+  /** The deployments this executor is running now. */
+  active(): { tenantId: string; deploymentId: string }[];
   logs(tenantId: string, deploymentId: string): LogBuffer | undefined;
   /** Makes sure nothing a previous process of this node started is still alive. */
   clearLeftovers(deploymentId: string, groups: number[]): Promise<void>;

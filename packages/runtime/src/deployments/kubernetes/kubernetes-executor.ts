@@ -128,6 +128,13 @@ export class KubernetesExecutor implements DeploymentExecutor {
     }));
   }
 
+  active(): { tenantId: string; deploymentId: string }[] {
+    return [...this.watched.values()].map(({ spec }) => ({
+      tenantId: spec.tenantId,
+      deploymentId: spec.deploymentId,
+    }));
+  }
+
   logs(): LogBuffer | undefined {
     return undefined;
   }

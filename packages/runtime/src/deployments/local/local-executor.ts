@@ -76,6 +76,12 @@ export class LocalExecutor implements DeploymentExecutor {
     return this.deployments.get(key(tenantId, deploymentId))?.instances() ?? [];
   }
 
+  active(): { tenantId: string; deploymentId: string }[] {
+    return [...this.deployments.values()]
+      .filter((deployment) => !deployment.stopped)
+      .map(({ spec }) => ({ tenantId: spec.tenantId, deploymentId: spec.deploymentId }));
+  }
+
   logs(tenantId: string, deploymentId: string): LogBuffer | undefined {
     return this.deployments.get(key(tenantId, deploymentId))?.logs;
   }
