@@ -191,6 +191,27 @@ for (const target of databaseTargets) {
         [{ agent_id: "svc", environment: "x".repeat(100) }, 400, "body.environment"],
         [{ agent_id: "sv\u0000c" }, 400, "body.agent_id"],
         [[], 400, "body"],
+        [
+          {
+            agent_id: "svc",
+            config_overrides: {
+              env: Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`V${i}`, "x"])),
+            },
+          },
+          400,
+          "body.config_overrides.env",
+        ],
+        [
+          { agent_id: "svc", config_overrides: { env: { BIG: "x".repeat(9000) } } },
+          400,
+          "body.config_overrides.env.BIG",
+        ],
+        [{ agent_id: "svc", config_overrides: { image: "a\nb" } }, 400, "body.config_overrides.image"],
+        [
+          { agent_id: "svc", config_overrides: { max_cpu_cores: 1000 } },
+          400,
+          "body.config_overrides.max_cpu_cores",
+        ],
       ];
       for (const [body, status, field] of cases) {
         const response = await server.call("POST", "/agents/deploy", { body });
@@ -202,6 +223,16 @@ for (const target of databaseTargets) {
       expect((await server.call("POST", "/agents/deployments/no-such-thing/stop")).status).toBe(404);
       expect((await server.call("GET", "/deployments/no-such-thing/logs")).status).toBe(404);
       expect((await server.call("GET", "/agents/deployments?agent_id=a/b")).status).toBe(400);
+      // Not JSON at all, and a body over the limit: still a clear 4xx.
+      const garbage = await server.call("POST", "/agents/deploy", {
+        raw: "{agent_id: svc",
+        headers: { "content-type": "application/json" },
+      });
+      expect(garbage.status).toBe(400);
+      const huge = await server.call("POST", "/agents/deploy", {
+        body: { agent_id: "svc", environment: "x".repeat(2 * 1024 * 1024) },
+      });
+      expect(huge.status).toBe(413);
     });
 
     it("deploys concurrently without mixing deployments up", async () => {
