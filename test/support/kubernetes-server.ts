@@ -26,6 +26,8 @@ export interface KubernetesApiServer {
     namespace: string,
     name: string,
   ): KubeObject | undefined;
+  /** While true, every request answers 500 (an API server in trouble). */
+  failing: boolean;
   /** A kubeconfig (YAML) pointing at this server. */
   kubeconfig(): string;
   close(): Promise<void>;
@@ -119,6 +121,7 @@ export async function startKubernetesApiServer(
       contentType: request.headers["content-type"],
       authorization: request.headers.authorization,
     });
+    if (api.failing) return status(response, 500, "InternalError", "etcdserver: request timed out");
     const match = ROUTE.exec(path);
     if (!match) return status(response, 404, "NotFound", `the server could not find the requested resource`);
     const [, namespace, kind, name, scale] = match as unknown as [
@@ -202,9 +205,10 @@ export async function startKubernetesApiServer(
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return {
+  const api: KubernetesApiServer = {
     url,
     requests,
+    failing: false,
     object: (kind, namespace, name) => objects.get(keyOf(kind, namespace, name)),
     kubeconfig: () =>
       [
@@ -233,4 +237,5 @@ export async function startKubernetesApiServer(
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+  return api;
 }

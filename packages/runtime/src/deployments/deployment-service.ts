@@ -178,7 +178,15 @@ export class DeploymentService {
       updated_at: at,
       stopped_at: row.stopped_at ?? at,
     });
-    await this.requireExecutor().stop(row.tenant_id, row.id);
+    try {
+      await this.requireExecutor().stop(row.tenant_id, row.id);
+    } catch (error) {
+      // The row already says stopped, so the replicas will not come back; what is left is cleanup.
+      throw new AppError(
+        "UNAVAILABLE",
+        `Deployment "${row.id}" is marked stopped, but its replicas could not all be removed: ${(error as Error).message}. Send the stop again to retry`,
+      );
+    }
     if (row.status !== "stopped")
       this.announce(this.specOf(row, {}), "status", "stopped", null, "stopped", at);
     return { deployment_id: row.id, status: "stopped" };

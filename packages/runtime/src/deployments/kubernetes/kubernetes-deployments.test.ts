@@ -167,6 +167,35 @@ for (const target of databaseTargets) {
         expect(cluster.object(kind, "agents", name)).toBeUndefined();
     });
 
+    it("answers 503 when the cluster fails during a stop, stays stopped, and a second stop cleans up", async () => {
+      const answer = (await server.call("POST", "/agents/deploy", { body: { agent_id: "k8s-agent" } }))
+        .body as AgentDeployResponse;
+      await until(
+        () =>
+          server
+            .call("GET", `/agents/deployments/${answer.deployment_id}`)
+            .then((r) => r.body as AgentDeployResponse),
+        (d) => d.status === "running",
+      );
+      const name = objectName(answer.deployment_id);
+      cluster.failing = true;
+      try {
+        const failed = await server.call("POST", `/agents/deployments/${answer.deployment_id}/stop`);
+        expect(failed.status).toBe(503);
+        expect(failed.text).toContain("Send the stop again");
+        expect(failed.text).toContain("Kubernetes answered 500");
+      } finally {
+        cluster.failing = false;
+      }
+      const row = (await server.call("GET", `/agents/deployments/${answer.deployment_id}`))
+        .body as AgentDeployResponse;
+      expect(row.status).toBe("stopped");
+      expect(cluster.object("deployments", "agents", name)).toBeDefined();
+      const again = await server.call("POST", `/agents/deployments/${answer.deployment_id}/stop`);
+      expect(again.status).toBe(200);
+      expect(cluster.object("deployments", "agents", name)).toBeUndefined();
+    });
+
     it("plans without applying: the manifests, with secret values described, never resolved", async () => {
       const mark = cluster.requests.length;
       const planned = await server.call("POST", "/deployments/plan", {

@@ -272,7 +272,7 @@ export class SupervisedDeployment {
         this.spec,
         "restarted",
         replica.index,
-        `replica ${replica.index} restarted after it ${reason.replace(/^killed: /, "was killed: ")} (restart ${replica.restarts}, after ${delay} ms)`,
+        `replica ${replica.index} restarted after it ${killed ? `was killed (${killed})` : reason} (restart ${replica.restarts}, after ${delay} ms)`,
       );
     }, delay);
   }
