@@ -6,6 +6,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { runColdStart } from "./cold-start.js";
+import { runDeploymentsBenchmark } from "./deployments.js";
 import { runDynamicEndpoints } from "./dynamic-endpoints.js";
 import { type LoadSettings, runHttpThroughput } from "./http-throughput.js";
 import { cleanup, log, ROOT } from "./processes.js";
@@ -64,6 +65,7 @@ async function main(): Promise<void> {
     ...(others
       ? []
       : await runSchedulesBenchmark(quick ? { schedules: 50, rounds: 3 } : { schedules: 200, rounds: 5 })),
+    ...(others ? [] : await runDeploymentsBenchmark(quick ? 3 : 15)),
     ...(onlyRetrieval ? [] : await runDynamicEndpoints(load)),
     ...(onlyEndpoints ? [] : await runRetrieval(quick)),
   ];

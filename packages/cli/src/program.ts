@@ -3,6 +3,7 @@ import { describeClientError } from "./client-errors.js";
 import { registerAgentCommands } from "./commands/agents.js";
 import { registerAuditCommands } from "./commands/audit.js";
 import { registerAuthCommands } from "./commands/auth.js";
+import { registerDeploymentCommands } from "./commands/deployments.js";
 import { registerDslCommands } from "./commands/dsl.js";
 import { registerEndpointCommands } from "./commands/endpoints.js";
 import { registerInputCommands } from "./commands/inputs.js";
@@ -62,6 +63,8 @@ Every command takes --json. Exit codes: 0 ok, 1 failure, 2 usage, 3 runtime unre
   registerAuditCommands(program);
   registerSecretCommands(program);
   registerDslCommands(program);
+  // After dsl: it adds `dsl deploy` to that group.
+  registerDeploymentCommands(program);
   registerMemoryCommands(program);
   registerKnowledgeCommands(program);
   registerVectorCommands(program);

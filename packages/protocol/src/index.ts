@@ -1,5 +1,7 @@
 export * from "./agents.js";
 export * from "./audit.js";
+export * from "./deployment-routes.js";
+export * from "./deployments.js";
 export * from "./dsl.js";
 export * from "./endpoint-routes.js";
 export * from "./endpoints.js";

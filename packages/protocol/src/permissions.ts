@@ -32,6 +32,8 @@ export const Permission = z.enum([
   "secrets:delete",
   "secrets:admin",
   "dsl:write",
+  "deployments:read",
+  "deployments:write",
   "memory:read",
   "memory:write",
   "memory:delete",

@@ -14,6 +14,7 @@ import {
   AgentUpdateRequest,
 } from "./agents.js";
 import { AuditListQuery, AuditPage, AuditVerification } from "./audit.js";
+import { deploymentRoutes } from "./deployment-routes.js";
 import { dslRoutes } from "./dsl-routes.js";
 import { endpointRoutes } from "./endpoint-routes.js";
 import { httpInputRoutes } from "./http-input-routes.js";
@@ -237,6 +238,7 @@ export const routes = {
   ...identityRoutes,
   ...secretRoutes,
   ...dslRoutes,
+  ...deploymentRoutes,
   ...memoryRoutes,
   ...knowledgeRoutes,
   ...vectorRoutes,

@@ -140,6 +140,17 @@ export const RunEventPayload = z.discriminatedUnion("type", [
     replaced_by: z.string().nullable(),
     at: Timestamp,
   }),
+  z.object({
+    type: z.literal("deployment.event"),
+    deployment_id: z.string(),
+    agent_id: z.string(),
+    /** status: the deployment's status changed; restarted, limit_exceeded, crashed: about one replica. */
+    kind: z.enum(["status", "restarted", "limit_exceeded", "crashed", "unresponsive"]),
+    status: z.enum(["deploying", "running", "stopped", "failed"]),
+    replica: z.int().nullable(),
+    detail: z.string(),
+    at: Timestamp,
+  }),
 ]);
 export type RunEventPayload = z.infer<typeof RunEventPayload>;
 

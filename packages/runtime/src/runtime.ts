@@ -9,6 +9,11 @@ import { AuditTrail } from "./audit/audit-trail.js";
 import { ConfigError } from "./config/load.js";
 import { planReload } from "./config/reload.js";
 import type { Config } from "./config/schema.js";
+import {
+  type DeploymentOptions,
+  type OpenedDeployments,
+  openDeployments,
+} from "./deployments/open-deployments.js";
 import { DslService } from "./dsl/dsl-service.js";
 import { type OpenedEndpoints, openEndpoints } from "./endpoints/open-endpoints.js";
 import { ApiKeyRepository } from "./identity/api-key-repository.js";
@@ -90,6 +95,8 @@ export interface StartOptions {
   toolProviders?: readonly ToolProvider[];
   /** The scheduler's clock (tests move it by hand); the system clock unless given. */
   clock?: () => Date;
+  /** Executor tuning for deployments (backoff, sampling, the replica script). */
+  deployments?: DeploymentOptions;
 }
 
 /** In memory on one node; in Redis when configured, so several nodes share each budget. */
@@ -132,6 +139,7 @@ export async function startRuntime(initial: Config, options: StartOptions = {}):
   let mcpOpened: { close(): Promise<void> } | undefined;
   let inputsOpened: { closeAll(): Promise<void> } | undefined;
   let stopScheduler: (() => Promise<void>) | undefined;
+  let deployments: OpenedDeployments | undefined;
   const cpu = new CpuSampler();
   try {
     limiter = await openRateLimiter(config.redisUrl, log);
@@ -231,6 +239,23 @@ export async function startRuntime(initial: Config, options: StartOptions = {}):
       ...(options.clock ? { now: options.clock } : {}),
     });
     stopScheduler = () => scheduler.stop();
+    // Replicas call back to the API, whose address is known once the server listens.
+    let apiUrl = "";
+    deployments = await openDeployments(
+      store,
+      config,
+      {
+        agentRepository,
+        agents,
+        events: runEvents,
+        secrets: secrets.resolver,
+        nodeId: nodeIdOf(config.dataDir),
+        log,
+        apiUrl: () => apiUrl,
+      },
+      options.deployments,
+    );
+    const deploymentsOpened = deployments;
 
     const reload = async (): Promise<ConfigReloadResponse> => {
       if (!options.loadConfig) return { reloaded: false, applied: [], requires_restart: [] };
@@ -290,6 +315,7 @@ export async function startRuntime(initial: Config, options: StartOptions = {}):
       mcp: mcp.service,
       toolReview: mcp.toolReview,
       runs,
+      deployments: deployments.service,
       policies,
       endpoints,
       schedules,
@@ -327,6 +353,9 @@ export async function startRuntime(initial: Config, options: StartOptions = {}):
     // After the API is up: input servers that were running come back on their own ports.
     await endpoints.inputs.restore();
     if (config.scheduler) scheduler.start();
+    apiUrl = `${url}${API_PREFIX}`;
+    const reconciled = await deploymentsOpened.service.reconcile();
+    if (reconciled > 0) log.info({ deployments: reconciled }, "deployments restarted to their desired state");
     const server = app;
     let closing: Promise<void> | undefined;
     return {
@@ -348,6 +377,8 @@ export async function startRuntime(initial: Config, options: StartOptions = {}):
         closing ??= (async () => {
           cpu.stop();
           await scheduler.stop();
+          // Replicas first: they call back to the server and the runs below.
+          await deploymentsOpened.service.close();
           await runLoop.shutdown();
           await endpoints.inputs.closeAll();
           await server.close();
@@ -369,6 +400,7 @@ export async function startRuntime(initial: Config, options: StartOptions = {}):
     cpu.stop();
     await inputsOpened?.closeAll().catch(() => {});
     await stopScheduler?.().catch(() => {});
+    await deployments?.service.close().catch(() => {});
     await mcpOpened?.close().catch(() => {});
     await app?.close().catch(() => {});
     await limiter?.close().catch(() => {});

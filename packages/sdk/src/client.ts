@@ -9,6 +9,7 @@ import {
 import { AgentsResource } from "./resources/agents.js";
 import { AuditResource } from "./resources/audit.js";
 import { AuthResource } from "./resources/auth.js";
+import { DeploymentsResource } from "./resources/deployments.js";
 import { DslResource } from "./resources/dsl.js";
 import { EndpointsResource } from "./resources/endpoints.js";
 import { HttpInputsResource } from "./resources/http-inputs.js";
@@ -17,6 +18,7 @@ import { KnowledgeResource } from "./resources/knowledge.js";
 import { McpResource } from "./resources/mcp.js";
 import { MemoryResource } from "./resources/memory.js";
 import { PoliciesResource } from "./resources/policies.js";
+import { RegistryResource } from "./resources/registry.js";
 import { RolesResource } from "./resources/roles.js";
 import { RunsResource } from "./resources/runs.js";
 import { SchedulesResource } from "./resources/schedules.js";
@@ -47,7 +49,9 @@ export class SymbiontClient {
   readonly agents: AgentsResource;
   readonly audit: AuditResource;
   readonly auth: AuthResource;
+  readonly deployments: DeploymentsResource;
   readonly dsl: DslResource;
+  readonly registry: RegistryResource;
   readonly keys: KeysResource;
   readonly policies: PoliciesResource;
   readonly roles: RolesResource;
@@ -71,7 +75,9 @@ export class SymbiontClient {
     this.agents = new AgentsResource(this.#transport);
     this.audit = new AuditResource(this.#transport);
     this.auth = new AuthResource(this.#transport);
+    this.deployments = new DeploymentsResource(this.#transport);
     this.dsl = new DslResource(this.#transport);
+    this.registry = new RegistryResource(this.#transport);
     this.keys = new KeysResource(this.#transport);
     this.policies = new PoliciesResource(this.#transport);
     this.roles = new RolesResource(this.#transport);

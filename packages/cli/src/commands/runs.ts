@@ -28,6 +28,8 @@ export function describeEvent(event: RunEvent): string | undefined {
   if (event.type === "run.status") return `· ${event.status}`;
   if (event.type === "review.transition")
     return `review ${event.review_id} (${event.tool_name}): ${event.from ?? "-"} → ${event.to}`;
+  if (event.type === "deployment.event")
+    return `deployment ${event.deployment_id} ${event.kind === "status" ? event.status : event.kind}: ${event.detail}`;
   const { kind, data, duration_ms: ms } = event.step;
   const took = `${Math.round(ms)} ms`;
   if (kind === "model_call") {

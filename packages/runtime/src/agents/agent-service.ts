@@ -38,6 +38,8 @@ function toDefinition(row: AgentRow): AgentDefinition {
  * running tasks until the runs domain changes its state and counters.
  */
 export class AgentService {
+  private readonly deletionListeners: ((scope: Scope, agentId: string) => Promise<void>)[] = [];
+
   constructor(
     private readonly agents: AgentRepository,
     /** How many of an agent's runs have not ended yet: its active tasks. */
@@ -146,7 +148,13 @@ export class AgentService {
 
   async delete(scope: Scope, id: string): Promise<{ deleted: true; agent_id: string }> {
     if (!(await this.agents.delete(scope, id))) throw notFound(`Agent "${id}"`);
+    for (const listener of this.deletionListeners) await listener(scope, id);
     return { deleted: true, agent_id: id };
+  }
+
+  /** Lets another domain clean up after an agent is deleted (its deployments stop). */
+  onDeleted(listener: (scope: Scope, agentId: string) => Promise<void>): void {
+    this.deletionListeners.push(listener);
   }
 
   private async require(scope: Scope, id: string): Promise<AgentRow> {

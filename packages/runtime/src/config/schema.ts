@@ -263,6 +263,32 @@ export const ConfigSchema = z.strictObject({
   runLeaseSeconds: integer(2, 3_600)
     .default(60)
     .describe("How long a node vouches for its runs; another node fails them this long after it dies"),
+  executor: z
+    .enum(["local", "kubernetes"], "must be local or kubernetes")
+    .default("local")
+    .describe("Where deployments run: supervised child processes of this node, or a Kubernetes cluster"),
+  deploymentStopGraceMs: integer(0, 600_000)
+    .default(5000)
+    .describe("How long a stopping replica has after SIGTERM before its process group is killed"),
+  kubeconfig: z
+    .string()
+    .min(1, "must not be empty")
+    .optional()
+    .describe("Path of a kubeconfig file; unset = KUBECONFIG, ~/.kube/config or the in-cluster account"),
+  kubernetesNamespace: z
+    .string()
+    .regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, "must be a Kubernetes namespace name (a-z, 0-9, -)")
+    .default("symbiont"),
+  kubernetesImage: z
+    .string()
+    .min(1, "must not be empty")
+    .default("symbiont/replica:latest")
+    .describe("The container image of deployment replicas (it runs the replica worker)"),
+  kubernetesRuntimeUrl: httpUrl
+    .optional()
+    .describe(
+      "The API base replicas in the cluster use to reach this runtime; unset = the runtime's own URL",
+    ),
 });
 export type Config = z.infer<typeof ConfigSchema>;
 

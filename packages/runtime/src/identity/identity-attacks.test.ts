@@ -50,6 +50,7 @@ interface TenantResources {
   endpoint: string;
   inputServer: string;
   schedule: string;
+  deployment: string;
 }
 
 function crossTenantCases(a: TenantResources) {
@@ -99,6 +100,9 @@ function crossTenantCases(a: TenantResources) {
     getRun: { params: { run_id: a.run }, status: 404 },
     cancelRun: { params: { run_id: a.run }, status: 404 },
     decideApproval: { params: { run_id: a.run }, body: { decision: "approve" }, status: 404 },
+    getDeployment: { params: { deployment_id: a.deployment }, status: 404 },
+    stopDeployment: { params: { deployment_id: a.deployment }, status: 404 },
+    getDeploymentLogs: { params: { deployment_id: a.deployment }, status: 404 },
     getPolicy: { params: { policy_id: a.policy }, status: 404 },
     updatePolicy: { params: { policy_id: a.policy }, body: { enabled: false }, status: 404 },
     deletePolicy: { params: { policy_id: a.policy }, status: 404 },
@@ -250,7 +254,10 @@ for (const target of databaseTargets) {
         body: { config: { agent_id: "a-agent", port: 0, bind_address: "127.0.0.1" } },
       });
       expect(inputServer.status, inputServer.text).toBe(200);
+      const deployment = await server.call("POST", "/agents/deploy", { body: { agent_id: "a-agent" } });
+      expect(deployment.status, deployment.text).toBe(200);
       tenantA = {
+        deployment: (deployment.body as { deployment_id: string }).deployment_id,
         endpoint: (endpoint.body as { endpoint_id: string }).endpoint_id,
         inputServer: (inputServer.body as { server_id: string }).server_id,
         memory: (memory.body as { memory: { id: string } }).memory.id,
@@ -318,6 +325,10 @@ for (const target of databaseTargets) {
         status: string;
       };
       expect(schedule.status).toBe("active");
+      const deployment = (await server.call("GET", `/agents/deployments/${tenantA.deployment}`)).body as {
+        status: string;
+      };
+      expect(deployment.status).not.toBe("stopped");
     });
 
     it("lists only the caller's tenant", async () => {
@@ -333,6 +344,13 @@ for (const target of databaseTargets) {
       expect(((await server.call("GET", "/policies", as)).body as { items: unknown[] }).items).toEqual([]);
       expect(((await server.call("GET", "/schedules", as)).body as { items: unknown[] }).items).toEqual([]);
       expect(((await server.call("GET", "/approvals", as)).body as { items: unknown[] }).items).toEqual([]);
+      expect((await server.call("GET", "/agents/deployments", as)).body).toEqual([]);
+      const exported = (await server.call("GET", "/registry/export", as)).body as { agents: unknown[] };
+      expect(exported.agents).toEqual([]);
+      const stats = (await server.call("GET", "/registry/stats", as)).body as {
+        deployments: { total: number };
+      };
+      expect(stats.deployments.total).toBe(0);
       // The same username in another tenant is another user.
       await createUser(server, "a-user", ["viewer"], { as: tenantBAdmin });
     });

@@ -27,7 +27,23 @@ export type RunEvent =
       arguments: Record<string, unknown>;
       at: string;
     }
-  | ReviewTransitionEvent;
+  | ReviewTransitionEvent
+  | DeploymentEvent;
+
+/** A deployment's state change or something that happened to one of its replicas. */
+export interface DeploymentEvent {
+  type: "deployment.event";
+  tenantId: string;
+  agentId: string;
+  /** Never set: a deployment event belongs to no run, so followers of one run do not get it. */
+  runId?: undefined;
+  deploymentId: string;
+  kind: "status" | "restarted" | "limit_exceeded" | "crashed" | "unresponsive";
+  status: "deploying" | "running" | "stopped" | "failed";
+  replica: number | null;
+  detail: string;
+  at: string;
+}
 
 /**
  * In-process fan-out of run changes and tool review transitions: waiting callers and live

@@ -53,6 +53,17 @@ function toPayload(event: RunEvent): RunEventPayload {
       replaced_by: event.replacedBy,
       at: event.at,
     };
+  if (event.type === "deployment.event")
+    return {
+      type: event.type,
+      deployment_id: event.deploymentId,
+      agent_id: event.agentId,
+      kind: event.kind,
+      status: event.status,
+      replica: event.replica,
+      detail: event.detail,
+      at: event.at,
+    };
   const base = { run_id: event.runId, agent_id: event.agentId };
   if (event.type === "run.status") return { type: event.type, ...base, status: event.status, at: event.at };
   if (event.type === "run.step") return { type: event.type, ...base, step: event.step };

@@ -6,6 +6,8 @@ import { registerAgentRoutes } from "../agents/agent-routes.js";
 import type { AgentService } from "../agents/agent-service.js";
 import { registerAuditRoutes } from "../audit/audit-routes.js";
 import type { AuditTrail } from "../audit/audit-trail.js";
+import { registerDeploymentRoutes } from "../deployments/deployment-routes.js";
+import type { DeploymentService } from "../deployments/deployment-service.js";
 import { registerDslRoutes } from "../dsl/dsl-routes.js";
 import type { DslService } from "../dsl/dsl-service.js";
 import { mountHooks, registerEndpointRoutes } from "../endpoints/endpoint-routes.js";
@@ -63,6 +65,7 @@ export interface AppDependencies {
   secrets: SecretService;
   dsl: DslService;
   runs: RunService;
+  deployments: DeploymentService;
   policies: PolicyService;
   /** Dynamic endpoints (/hooks) and HTTP input servers. */
   endpoints: OpenedEndpoints;
@@ -154,6 +157,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     deps.toolReview.signerId,
   );
   registerRunRoutes(context, deps.runs);
+  registerDeploymentRoutes(context, deps.deployments);
   // WebSocket support adds hooks to every request of the context it is registered in, which the
   // hot routes should not pay for: only the event stream's own context gets it.
   await app.register(async (events) => {

@@ -39,6 +39,7 @@ export interface Database {
   webhook_deliveries: WebhookDeliveryTable;
   schedules: ScheduleTable;
   schedule_fires: ScheduleFireTable;
+  deployments: DeploymentTable;
 }
 
 export interface UserTable {
@@ -509,4 +510,31 @@ export interface HttpEndpointTable {
 export interface WebhookDeliveryTable {
   key: string;
   expires_at: string;
+}
+
+export interface DeploymentTable {
+  tenant_id: string;
+  id: string;
+  agent_id: string;
+  environment: string;
+  executor: string;
+  /** JSON object: the request's config_overrides. */
+  config_overrides: string;
+  /** JSON object: the limits the replicas run under. */
+  limits: string;
+  replicas: number;
+  desired: string;
+  status: string;
+  endpoint_url: string | null;
+  restarts: Generated<number>;
+  last_error: string | null;
+  /** JSON array of strings. */
+  last_log: Generated<string>;
+  /** JSON array of process group ids. */
+  process_groups: Generated<string>;
+  owner: string;
+  created_by: string;
+  deployed_at: string;
+  updated_at: string;
+  stopped_at: string | null;
 }
