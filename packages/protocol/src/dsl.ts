@@ -147,7 +147,7 @@ export const DslCompileResponse = z.object({
   compiled_at: Timestamp,
   diagnostics: z.array(DslDiagnostic).describe("Errors and warnings with positions, in source order"),
   definition: CompiledDefinition.nullable().describe(
-    "The compiled definition; webhooks, memory and limits are returned, not stored",
+    "The compiled definition; memory settings and limits are returned, not stored",
   ),
   registration: z
     .enum(["created", "updated"])
@@ -157,6 +157,9 @@ export const DslCompileResponse = z.object({
     .object({
       schedules: z.array(z.string()).describe("Ids of the agent's schedules now stored"),
       policies: z.array(z.string()).describe("Ids of the Cedar policies compiled from the source"),
+      endpoints: z
+        .array(z.string())
+        .describe("Ids of the dynamic endpoints (under /hooks) serving the agent's webhooks"),
     })
     .nullable()
     .describe("What the registration stored besides the agent, replacing the previous registration's"),

@@ -311,7 +311,7 @@ export async function startRuntime(initial: Config, options: StartOptions = {}):
       identity: identity.services,
       audit,
       secrets: secrets.service,
-      dsl: new DslService(agents, { schedules, scheduleRepository, policies }),
+      dsl: new DslService(agents, { schedules, scheduleRepository, policies, endpoints: endpoints.service }),
       mcp: mcp.service,
       toolReview: mcp.toolReview,
       runs,

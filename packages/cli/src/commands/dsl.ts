@@ -223,7 +223,7 @@ Examples:
       }
       out.result(result, () => {
         const stored = result.stored
-          ? ` Stored ${result.stored.schedules.length} schedule(s) and ${result.stored.policies.length} policy rule(s), replacing the previous registration's.`
+          ? ` Stored ${result.stored.schedules.length} schedule(s), ${result.stored.policies.length} policy rule(s) and ${result.stored.endpoints.length} webhook endpoint(s), replacing the previous registration's.`
           : "";
         const verdict = result.agent_id
           ? `${result.registration === "updated" ? "Updated" : "Registered"} agent ${result.agent_id} from ${displayName(file)}.${stored}`

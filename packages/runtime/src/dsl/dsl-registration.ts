@@ -1,4 +1,6 @@
-import type { CompiledAgent, CompiledDefinition } from "@symbiont/dsl";
+import type { CompiledAgent, CompiledDefinition, CompiledWebhook } from "@symbiont/dsl";
+import { HttpEndpointCreateRequest, type WebhookScheme } from "@symbiont/protocol";
+import type { EndpointService } from "../endpoints/endpoint-service.js";
 import { type Scope, scopeAllows } from "../identity/scope.js";
 import { parsePolicy } from "../policies/cedar-gate.js";
 import type { PolicyService } from "../policies/policy-service.js";
@@ -11,6 +13,7 @@ export interface RegistrationStores {
   schedules: ScheduleService;
   scheduleRepository: ScheduleRepository;
   policies: PolicyService;
+  endpoints: EndpointService;
 }
 
 /** What a registration stores besides the agent, checked in full before anything is written. */
@@ -18,6 +21,8 @@ export interface PreparedRegistration {
   origin: string;
   schedules: NewSchedule[];
   policies: CedarStatement[];
+  /** The agent's webhooks as dynamic endpoints under /hooks, verified by their provider's signature. */
+  endpoints: HttpEndpointCreateRequest[];
   errors: string[];
   warnings: string[];
 }
@@ -80,6 +85,19 @@ export function prepareRegistration(
       missed: "run_latest",
     });
   });
+  const endpoints: HttpEndpointCreateRequest[] = [];
+  definition.webhooks.forEach((webhook, index) => {
+    const name = webhook.name ?? `${agentId}-webhook-${index + 1}`;
+    if (webhook.agent !== agent.name) {
+      warnings.push(
+        `warning[W0008]: webhook ${name} triggers agent ${webhook.agent}, which this registration does not register; not stored (register that agent's file for it)`,
+      );
+      return;
+    }
+    const endpoint = webhookEndpoint(webhook, name, agentId);
+    if (typeof endpoint === "string") errors.push(endpoint);
+    else endpoints.push(endpoint);
+  });
   const translated = translatePolicies([...agent.policies, ...definition.policies], agentId, file);
   warnings.push(...translated.warnings);
   for (const statement of translated.statements) {
@@ -91,7 +109,54 @@ export function prepareRegistration(
       );
     }
   }
-  return { origin: originOf(agentId), schedules, policies: translated.statements, errors, warnings };
+  return {
+    origin: originOf(agentId),
+    schedules,
+    policies: translated.statements,
+    endpoints,
+    errors,
+    warnings,
+  };
+}
+
+const SCHEMES: Record<CompiledWebhook["provider"], WebhookScheme> = {
+  github: "github",
+  stripe: "stripe",
+  slack: "slack",
+  // A custom sender signs the body with HMAC-SHA256 in X-Signature, the generic scheme's default.
+  custom: "hmac",
+};
+
+/**
+ * A webhook as the endpoint that serves it: signed deliveries when it has a secret, otherwise a
+ * bearer credential is required (an open trigger is never made implicitly). An error line when the
+ * source asks for what endpoints cannot do.
+ */
+function webhookEndpoint(
+  webhook: CompiledWebhook,
+  name: string,
+  agentId: string,
+): HttpEndpointCreateRequest | string {
+  if (webhook.filter?.contains != null)
+    return `error[E2009]: webhook ${name}: filters with 'contains' cannot be enforced by endpoints yet; use 'equals'`;
+  const { method, description } = webhook.settings;
+  const parsed = HttpEndpointCreateRequest.safeParse({
+    path: webhook.path,
+    method: typeof method === "string" ? method.toUpperCase() : "POST",
+    agent_id: agentId,
+    description: typeof description === "string" ? description : `webhook ${name} from ${agentId}.symbi`,
+    auth_required: webhook.secret === null,
+    metadata: { webhook: name },
+    verification: webhook.secret && {
+      scheme: SCHEMES[webhook.provider],
+      secret: webhook.secret.reference,
+    },
+    filters: webhook.filter ? [{ path: webhook.filter.json_path, equals: webhook.filter.equals }] : [],
+  });
+  if (parsed.success) return parsed.data;
+  return parsed.error.issues
+    .map((issue) => `error[E2009]: webhook ${name}: '${issue.path.join(".")}' ${issue.message}`)
+    .join("\n");
 }
 
 /**
@@ -102,24 +167,42 @@ export function requireRegistrationGrants(scope: Scope, prepared: PreparedRegist
   const needs = [
     ...(prepared.schedules.length > 0 ? (["schedules:write", "agents:execute"] as const) : []),
     ...(prepared.policies.length > 0 ? (["policies:write"] as const) : []),
+    ...(prepared.endpoints.length > 0 ? (["endpoints:write"] as const) : []),
   ];
   for (const permission of needs) {
     if (!scopeAllows(scope, permission))
       throw new AppError(
         "FORBIDDEN",
-        `The source defines ${permission.startsWith("policies") ? "policies" : "schedules"}; storing them needs the ${permission} permission as well`,
+        `The source defines ${permission.split(":")[0]}; storing them needs the ${permission} permission as well`,
         { required_permission: permission },
       );
   }
 }
 
-/** Replaces the previous registration's schedules and policies with these; returns the new ids. */
+/**
+ * Routes the webhooks would take that belong to someone else (an endpoint made through the API, or
+ * another agent's registration), as error lines: checked before anything is written.
+ */
+export async function endpointConflicts(
+  scope: Scope,
+  prepared: PreparedRegistration,
+  stores: RegistrationStores,
+): Promise<string[]> {
+  if (prepared.endpoints.length === 0) return [];
+  const taken = await stores.endpoints.routesTakenOutside(scope, prepared.origin, prepared.endpoints);
+  return taken.map(
+    (route) =>
+      `error[E2009]: webhook path ${route.path}: ${route.method} ${route.path} is served by endpoint ${route.endpointId}, which this registration did not make; change the path or delete that endpoint`,
+  );
+}
+
+/** Replaces the previous registration's schedules, policies and webhooks with these; returns the new ids. */
 export async function storeRegistration(
   scope: Scope,
   prepared: PreparedRegistration,
   agentId: string,
   stores: RegistrationStores,
-): Promise<{ schedules: string[]; policies: string[] }> {
+): Promise<{ schedules: string[]; policies: string[]; endpoints: string[] }> {
   const rows = prepared.schedules.map((schedule) =>
     stores.schedules.newRow(scope, schedule, prepared.origin),
   );
@@ -128,5 +211,8 @@ export async function storeRegistration(
   let policies: string[] = [];
   if (prepared.policies.length > 0 || scopeAllows(scope, "policies:write"))
     policies = await stores.policies.replaceFromDsl(scope, prepared.origin, agentId, prepared.policies);
-  return { schedules: rows.map((row) => row.id), policies };
+  let endpoints: string[] = [];
+  if (prepared.endpoints.length > 0 || scopeAllows(scope, "endpoints:write"))
+    endpoints = await stores.endpoints.replaceByOrigin(scope, prepared.origin, prepared.endpoints);
+  return { schedules: rows.map((row) => row.id), policies, endpoints };
 }

@@ -5,6 +5,7 @@ import { type Scope, scopeAllows } from "../identity/scope.js";
 import { AppError } from "../server/app-error.js";
 import { agentFields, DSL_AGENT_DEFAULTS, selectAgent } from "./agent-fields.js";
 import {
+  endpointConflicts,
   prepareRegistration,
   type RegistrationStores,
   requireRegistrationGrants,
@@ -15,8 +16,8 @@ import {
  * Compiles .symbi source and registers its agent, with the agent's schedules and its policies (as
  * Cedar statements for the gate). Mistakes in the source are the answer (200 with success false and
  * the errors), as the contract asks; mistakes in the request are 4xx. Registering again replaces
- * the schedules and policies the previous registration of that agent stored. Webhooks, memory
- * settings and limits are compiled and returned in `definition` only.
+ * the schedules, policies and webhooks (dynamic endpoints under /hooks) the previous registration of
+ * that agent stored. Memory settings and limits are compiled and returned in `definition` only.
  */
 export class DslService {
   constructor(
@@ -42,7 +43,7 @@ export class DslService {
         formatDiagnosticLine(result.source, diagnostic),
       );
     }
-    let stored: { schedules: string[]; policies: string[] } | null = null;
+    let stored: { schedules: string[]; policies: string[]; endpoints: string[] } | null = null;
     const answer = (
       success: boolean,
       agentId: string | null,
@@ -82,6 +83,11 @@ export class DslService {
       return answer(false, null, null);
     }
     requireRegistrationGrants(scope, prepared);
+    const conflicts = await endpointConflicts(scope, prepared, this.stores);
+    if (conflicts.length > 0) {
+      errors.push(...conflicts);
+      return answer(false, null, null);
+    }
     for (const key of defaulted) {
       warnings.push(
         `warning[W0006]: agent ${agent.name} sets no '${key}'; registered with ${JSON.stringify(DSL_AGENT_DEFAULTS[key as keyof typeof DSL_AGENT_DEFAULTS])}`,

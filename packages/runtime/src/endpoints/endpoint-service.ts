@@ -60,6 +60,52 @@ export class EndpointService {
     };
   }
 
+  /** Which of these routes are served by endpoints that `origin` (a DSL registration) did not make. */
+  async routesTakenOutside(
+    scope: Scope,
+    origin: string,
+    requests: readonly Pick<HttpEndpointCreateRequest, "method" | "path">[],
+  ): Promise<{ method: string; path: string; endpointId: string }[]> {
+    const current = await this.endpoints.listByTenant(scope.tenantId);
+    return requests.flatMap((request) => {
+      const owner = current.find(
+        (record) =>
+          record.method === request.method &&
+          record.path === request.path &&
+          record.metadata.origin !== origin,
+      );
+      return owner ? [{ method: request.method, path: request.path, endpointId: owner.id }] : [];
+    });
+  }
+
+  /**
+   * The endpoints a DSL registration stores: those of its previous registration (marked with
+   * `metadata.origin`) go, these come. Endpoints made through the API are never touched.
+   */
+  async replaceByOrigin(
+    scope: Scope,
+    origin: string,
+    requests: readonly HttpEndpointCreateRequest[],
+  ): Promise<string[]> {
+    const previous = (await this.endpoints.listByTenant(scope.tenantId)).filter(
+      (record) => record.metadata.origin === origin,
+    );
+    for (const record of previous) {
+      await this.endpoints.delete(scope.tenantId, record.id);
+      this.stats.forget(record.id);
+    }
+    const ids: string[] = [];
+    try {
+      for (const request of requests) {
+        const created = await this.create(scope, { ...request, metadata: { ...request.metadata, origin } });
+        ids.push(created.endpoint_id);
+      }
+    } finally {
+      this.router.invalidate();
+    }
+    return ids;
+  }
+
   async list(scope: Scope): Promise<HttpEndpointInfo[]> {
     return (await this.endpoints.listByTenant(scope.tenantId)).map((record) => this.info(record));
   }
