@@ -56,6 +56,9 @@ export const Permission = z.enum([
   "policies:read",
   "policies:write",
   "policies:delete",
+  "workflows:read",
+  "workflows:write",
+  "workflows:execute",
 ]);
 export type Permission = z.infer<typeof Permission>;
 

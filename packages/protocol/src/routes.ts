@@ -35,6 +35,7 @@ import { secretRoutes } from "./secret-routes.js";
 import { ConfigReloadResponse, HealthResponse, ReadinessResponse, SystemMetrics } from "./system.js";
 import { toolReviewRoutes } from "./tool-review-routes.js";
 import { vectorRoutes } from "./vector-routes.js";
+import { workflowRoutes } from "./workflow-routes.js";
 
 export const routes = {
   health: route({
@@ -241,6 +242,7 @@ export const routes = {
   ...toolReviewRoutes,
   ...runRoutes,
   ...policyRoutes,
+  ...workflowRoutes,
 } as const;
 
 export type Routes = typeof routes;

@@ -34,7 +34,7 @@ import { RunLoop } from "./runs/run-loop.js";
 import { RunRepository } from "./runs/run-repository.js";
 import { RunService } from "./runs/run-service.js";
 import { openSecrets } from "./secrets/open-secrets.js";
-import type { SecretResolver } from "./secrets/secret-resolver.js";
+import { isSecretReference, type SecretResolver } from "./secrets/secret-resolver.js";
 import { buildApp } from "./server/app.js";
 import { AppError } from "./server/app-error.js";
 import { createLogger } from "./server/logging.js";
@@ -45,6 +45,10 @@ import { ToolCatalog } from "./tools/tool-catalog.js";
 import type { ToolProvider } from "./tools/tool-provider.js";
 import { openRetrieval } from "./vectors/retrieval-services.js";
 import { RUNTIME_VERSION } from "./version.js";
+import { StepCalls } from "./workflows/step-calls.js";
+import { WorkflowEngine } from "./workflows/workflow-engine.js";
+import { WorkflowRepository } from "./workflows/workflow-repository.js";
+import { WorkflowService } from "./workflows/workflow-service.js";
 
 export interface Runtime {
   /** Where the server listens, e.g. http://127.0.0.1:8080 */
@@ -156,26 +160,59 @@ export async function startRuntime(initial: Config, options: StartOptions = {}):
     const runEvents = new RunEvents();
     const runRepository = new RunRepository(store.db);
     const policies = new PolicyService(new PolicyRepository(store.db));
+    // MCP tools reach runs through their provider, which lets only signed, unchanged tools through.
+    const tools = new ToolCatalog([
+      new BuiltinTools(),
+      new MemoryTools(retrieval.memory.service, retrieval.knowledge),
+      mcp.toolProvider,
+      ...(options.toolProviders ?? []),
+    ]);
+    const nodeId = nodeIdOf(config.dataDir);
     const runLoop = new RunLoop({
       runs: runRepository,
       agents: agentRepository,
       models: new ModelProviders(() => config, secrets.resolver),
-      // MCP tools reach runs through their provider, which lets only signed, unchanged tools through.
-      tools: new ToolCatalog([
-        new BuiltinTools(),
-        new MemoryTools(retrieval.memory.service, retrieval.knowledge),
-        mcp.toolProvider,
-        ...(options.toolProviders ?? []),
-      ]),
+      tools,
       policies,
       events: runEvents,
       config: () => config,
       log,
-      nodeId: nodeIdOf(config.dataDir),
+      nodeId,
     });
     const interrupted = await runLoop.open();
     if (interrupted > 0) log.warn({ runs: interrupted }, "runs interrupted by the last stop marked failed");
     const runs = new RunService(runRepository, agentRepository, runLoop, runEvents, audit, () => config);
+    const workflowRepository = new WorkflowRepository(store.db);
+    const workflowEngine = new WorkflowEngine({
+      repository: workflowRepository,
+      calls: new StepCalls({
+        runs,
+        events: runEvents,
+        agents: agentRepository,
+        tools,
+        policies,
+        secrets: secrets.resolver,
+        embedder: retrieval.embedder,
+        config: () => config,
+      }),
+      events: runEvents,
+      config: () => config,
+      log,
+      nodeId,
+      isSecretReference,
+    });
+    // After the run loop's own start-up: runs this node left behind are failed first, so a resumed
+    // agent step sees its interrupted run as such and starts a new one.
+    const resumedWorkflows = await workflowEngine.open();
+    if (resumedWorkflows > 0) log.info({ executions: resumedWorkflows }, "workflow executions resumed");
+    const workflows = new WorkflowService(
+      workflowRepository,
+      agentRepository,
+      workflowEngine,
+      runEvents,
+      audit,
+      () => config,
+    );
 
     const reload = async (): Promise<ConfigReloadResponse> => {
       if (!options.loadConfig) return { reloaded: false, applied: [], requires_restart: [] };
@@ -221,6 +258,7 @@ export async function startRuntime(initial: Config, options: StartOptions = {}):
       mcp: mcp.service,
       toolReview: mcp.toolReview,
       runs,
+      workflows,
       policies,
       limits,
       tracing,
@@ -271,6 +309,8 @@ export async function startRuntime(initial: Config, options: StartOptions = {}):
       close: () => {
         closing ??= (async () => {
           cpu.stop();
+          // Workflow drivers first: they stop where they are, and their executions resume at the next start.
+          await workflowEngine.shutdown();
           await runLoop.shutdown();
           await server.close();
           await mcp.close();

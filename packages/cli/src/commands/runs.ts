@@ -26,6 +26,9 @@ export function describeEvent(event: RunEvent): string | undefined {
   if (event.type === "approval.requested")
     return `? approval needed for ${event.tool} ${short(event.arguments)}: symbiont approvals approve ${event.run_id} (or deny)`;
   if (event.type === "run.status") return `· ${event.status}`;
+  if (event.type === "workflow.status") return `· workflow ${event.status}`;
+  if (event.type === "workflow.step")
+    return `step ${event.step_id} (${event.step_type}) ${event.status}${event.error ? `: ${short(event.error)}` : ""}`;
   const { kind, data, duration_ms: ms } = event.step;
   const took = `${Math.round(ms)} ms`;
   if (kind === "model_call") {

@@ -1,5 +1,5 @@
 import { EventEmitter } from "node:events";
-import type { RunStatus, RunStep } from "@symbiont/protocol";
+import type { RunStatus, RunStep, WorkflowExecutionStatus, WorkflowStepStatus } from "@symbiont/protocol";
 
 export type RunEvent =
   | { type: "run.status"; tenantId: string; agentId: string; runId: string; status: RunStatus; at: string }
@@ -11,6 +11,30 @@ export type RunEvent =
       runId: string;
       tool: string;
       arguments: Record<string, unknown>;
+      at: string;
+    }
+  | WorkflowEvent;
+
+/** A workflow execution's progress; these carry no agent, only its tenant and execution. */
+export type WorkflowEvent =
+  | {
+      type: "workflow.status";
+      tenantId: string;
+      executionId: string;
+      workflowId: string;
+      status: WorkflowExecutionStatus;
+      at: string;
+    }
+  | {
+      type: "workflow.step";
+      tenantId: string;
+      executionId: string;
+      workflowId: string;
+      stepId: string;
+      stepType: string;
+      status: WorkflowStepStatus;
+      attempt: number;
+      error: string | null;
       at: string;
     };
 

@@ -1,4 +1,4 @@
-import { type RunEventPayload, streamRoutes } from "@symbiont/protocol";
+import { FINISHED_WORKFLOW_STATUSES, type RunEventPayload, streamRoutes } from "@symbiont/protocol";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { WebSocket } from "ws";
 import type { AgentRepository } from "../agents/agent-repository.js";
@@ -17,6 +17,8 @@ interface StreamDependencies {
   runs: RunRepository;
   agents: AgentRepository;
   events: RunEvents;
+  /** Whether an execution exists in the tenant: following one that does not is a 404. */
+  workflowExecutionExists: (tenantId: string, executionId: string) => Promise<boolean>;
 }
 
 /** Who follows what, settled (authenticated, authorised, validated) before any byte is streamed. */
@@ -24,6 +26,7 @@ interface Subscription {
   scope: Scope;
   runId: string | undefined;
   agentId: string | undefined;
+  executionId: string | undefined;
   run: RunRow | undefined;
 }
 
@@ -35,6 +38,26 @@ interface Sink {
 }
 
 function toPayload(event: RunEvent): RunEventPayload {
+  if (event.type === "workflow.status")
+    return {
+      type: event.type,
+      execution_id: event.executionId,
+      workflow_id: event.workflowId,
+      status: event.status,
+      at: event.at,
+    };
+  if (event.type === "workflow.step")
+    return {
+      type: event.type,
+      execution_id: event.executionId,
+      workflow_id: event.workflowId,
+      step_id: event.stepId,
+      step_type: event.stepType,
+      status: event.status,
+      attempt: event.attempt,
+      error: event.error,
+      at: event.at,
+    };
   const base = { run_id: event.runId, agent_id: event.agentId };
   if (event.type === "run.status") return { type: event.type, ...base, status: event.status, at: event.at };
   if (event.type === "run.step") return { type: event.type, ...base, step: event.step };
@@ -59,12 +82,25 @@ export function registerEventStream(context: RouteBindingContext, deps: StreamDe
   });
 
   const follow = (subscription: Subscription, sink: Sink, onEnd: (close: () => void) => void) => {
-    const { scope, runId, agentId, run } = subscription;
-    const wanted = (event: RunEvent) =>
-      event.tenantId === scope.tenantId &&
-      scopeReachesAgent(scope, event.agentId) &&
-      (runId === undefined || event.runId === runId) &&
-      (agentId === undefined || event.agentId === agentId);
+    const { scope, runId, agentId, executionId, run } = subscription;
+    // Workflow events name no agent: they reach credentials that may read workflows and every agent.
+    const seesWorkflows = scope.agentIds === null && scopeAllows(scope, "workflows:read");
+    const wanted = (event: RunEvent) => {
+      if (event.tenantId !== scope.tenantId) return false;
+      if (event.type === "workflow.status" || event.type === "workflow.step")
+        return (
+          seesWorkflows &&
+          runId === undefined &&
+          agentId === undefined &&
+          (executionId === undefined || event.executionId === executionId)
+        );
+      return (
+        executionId === undefined &&
+        scopeReachesAgent(scope, event.agentId) &&
+        (runId === undefined || event.runId === runId) &&
+        (agentId === undefined || event.agentId === agentId)
+      );
+    };
     // Live events are held back while the run's past is replayed, then deduplicated by step number.
     let buffered: RunEvent[] | undefined = runId === undefined ? undefined : [];
     let lastSeq = 0;
@@ -84,8 +120,14 @@ export function registerEventStream(context: RouteBindingContext, deps: StreamDe
         lastSeq = event.step.seq;
       }
       sink.send(toPayload(event));
-      // Following one run: the stream ends with it.
+      // Following one run or execution: the stream ends with it.
       if (runId !== undefined && event.type === "run.status" && isFinished(event.status)) close();
+      if (
+        executionId !== undefined &&
+        event.type === "workflow.status" &&
+        (FINISHED_WORKFLOW_STATUSES as readonly string[]).includes(event.status)
+      )
+        close();
     };
     const unsubscribe = deps.events.subscribe((event) => {
       if (!wanted(event)) return;
@@ -178,12 +220,20 @@ async function subscribe(
   await context.limits.checkPrincipal(scope, false);
   const parsed = definition.query.safeParse(request.query);
   if (!parsed.success) throw validationFailed(issuesOf(parsed.error, "query"));
-  const { run_id: runId, agent_id: agentId } = parsed.data;
+  const { run_id: runId, agent_id: agentId, execution_id: executionId } = parsed.data;
   const run = runId === undefined ? undefined : await deps.runs.find(scope, runId);
   if (runId !== undefined && !run) throw notFound(`Run "${runId}"`);
   if (agentId !== undefined && !(await deps.agents.findByTenantAndId(scope, agentId)))
     throw notFound(`Agent "${agentId}"`);
-  return { scope, runId, agentId, run };
+  if (executionId !== undefined) {
+    if (!scopeAllows(scope, "workflows:read"))
+      throw new AppError("FORBIDDEN", "This credential lacks the workflows:read permission", {
+        required_permission: "workflows:read",
+      });
+    if (!(await deps.workflowExecutionExists(scope.tenantId, executionId)))
+      throw notFound(`Workflow execution "${executionId}"`);
+  }
+  return { scope, runId, agentId, executionId, run };
 }
 
 async function replay(

@@ -37,6 +37,8 @@ import type { SignatureVerifier } from "../tool-review/signature-verifier.js";
 import type { SigningKeys } from "../tool-review/signing-keys.js";
 import type { CollectionService } from "../vectors/collection-service.js";
 import { registerVectorRoutes } from "../vectors/vector-routes.js";
+import { registerWorkflowRoutes } from "../workflows/workflow-routes.js";
+import type { WorkflowService } from "../workflows/workflow-service.js";
 import { registerCors } from "./cors.js";
 import { registerDocs } from "./docs.js";
 import { installErrorHandling } from "./error-handler.js";
@@ -58,6 +60,7 @@ export interface AppDependencies {
   secrets: SecretService;
   dsl: DslService;
   runs: RunService;
+  workflows: WorkflowService;
   policies: PolicyService;
   limits: RateLimits;
   /** Prometheus metrics and who may scrape them; undefined when switched off. */
@@ -150,8 +153,15 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   // hot routes should not pay for: only the event stream's own context gets it.
   await app.register(async (events) => {
     await events.register(websocket, { options: { maxPayload: 64 * 1024 } });
-    registerEventStream({ ...context, app: events }, deps.runs.streamDependencies());
+    registerEventStream(
+      { ...context, app: events },
+      {
+        ...deps.runs.streamDependencies(),
+        workflowExecutionExists: (tenant, id) => deps.workflows.exists(tenant, id),
+      },
+    );
   });
   registerPolicyRoutes(context, deps.policies);
+  registerWorkflowRoutes(context, deps.workflows);
   return app;
 }

@@ -9,6 +9,7 @@ import * as memoryKnowledgeVectors from "./migrations/0006_memory_knowledge_vect
 import * as runs from "./migrations/0007_runs.js";
 import * as mcpAndReviews from "./migrations/0008_mcp_and_reviews.js";
 import * as toolKeyPins from "./migrations/0008b_tool_key_pins.js";
+import * as workflows from "./migrations/0009_workflows.js";
 import type { Database } from "./schema.js";
 
 /** Migrations in order. Names are permanent: never rename or edit one that has shipped. */
@@ -22,6 +23,7 @@ const migrations: Record<string, Migration> = {
   "0007_runs": runs,
   "0008_mcp_and_reviews": mcpAndReviews,
   "0008b_tool_key_pins": toolKeyPins,
+  "0009_workflows": workflows,
 };
 
 /** Every migration, in the order they apply. */

@@ -35,6 +35,7 @@ for (const target of databaseTargets) {
           "0005_secrets",
           "0006_memory_knowledge_vectors",
         ]);
+        expect(applied).toContain("0009_workflows");
         expect(await migrateToLatest(store.db, store.dialect)).toEqual([]);
       } finally {
         await store.close();

@@ -28,6 +28,7 @@ export async function openRetrieval(store: Store, config: Config) {
   });
   return {
     vectors,
+    embedder,
     memory: { service, consolidation: new MemoryConsolidation(store, vectors, keywords) },
     knowledge: new KnowledgeService(store, vectors, keywords, embedder, service),
     collections: new CollectionService(store, vectors, keywords, embedder),
