@@ -153,7 +153,11 @@ export class StepCalls {
       });
       if (verdict.decision === "deny") {
         const why =
-          verdict.errors.length > 0 ? "the policy check failed" : `policy ${verdict.reasons.join(", ")}`;
+          verdict.errors.length > 0
+            ? "the policy check failed"
+            : verdict.reasons.length > 0
+              ? `forbidden by policy ${verdict.reasons.join(", ")}`
+              : "no policy permits it";
         throw new StepFailure(`tool "${call.tool}" denied by the gate (${why})`, false);
       }
       if (verdict.decision === "require_approval")
