@@ -47,6 +47,8 @@ interface TenantResources {
   collection: string;
   run: string;
   policy: string;
+  workflow: string;
+  execution: string;
 }
 
 function crossTenantCases(a: TenantResources) {
@@ -118,6 +120,20 @@ function crossTenantCases(a: TenantResources) {
       status: 404,
     },
     getSignedTool: { params: { review_id: a.review }, status: 404 },
+    getWorkflowDefinition: { params: { workflow_id: a.workflow }, status: 404 },
+    listWorkflowVersions: { params: { workflow_id: a.workflow }, status: 404 },
+    createWorkflowVersion: {
+      params: { workflow_id: a.workflow },
+      body: { steps: [{ id: "taken", type: "approval" }] },
+      status: 404,
+    },
+    getWorkflowExecution: { params: { execution_id: a.execution }, status: 404 },
+    cancelWorkflowExecution: { params: { execution_id: a.execution }, status: 404 },
+    decideWorkflowApproval: {
+      params: { execution_id: a.execution },
+      body: { decision: "approve" },
+      status: 404,
+    },
     revokeToolSignature: { params: { review_id: a.review }, status: 404 },
   };
   return cases;
@@ -203,7 +219,17 @@ for (const target of databaseTargets) {
         body: { input: "hi", wait: false },
       });
       expect(run.status, run.text).toBe(200);
+      const workflow = await server.call("POST", "/workflow-definitions", {
+        body: { name: "a-workflow", steps: [{ id: "hold", type: "approval", message: "tenant a asks" }] },
+      });
+      expect(workflow.status, workflow.text).toBe(201);
+      const execution = await server.call("POST", "/workflows", {
+        body: { workflow_id: "a-workflow", parameters: {}, agent_id: null },
+      });
+      expect((execution.body as { status: string }).status, execution.text).toBe("awaiting_approval");
       tenantA = {
+        workflow: (workflow.body as { id: string }).id,
+        execution: (execution.body as { execution_id: string }).execution_id,
         memory: (memory.body as { memory: { id: string } }).memory.id,
         knowledge: "a-knowledge",
         collection: "a-collection",
@@ -260,6 +286,11 @@ for (const target of databaseTargets) {
       expect((await server.call("GET", `/runs/${tenantA.run}`)).status).toBe(200);
       const policy = (await server.call("GET", `/policies/${tenantA.policy}`)).body as { enabled: boolean };
       expect(policy.enabled).toBe(true);
+      const versions = (await server.call("GET", `/workflow-definitions/${tenantA.workflow}/versions`))
+        .body as { items: unknown[] };
+      expect(versions.items).toHaveLength(1);
+      const execution = await server.call("GET", `/workflow-executions/${tenantA.execution}`);
+      expect((execution.body as { status: string }).status).toBe("awaiting_approval");
     });
 
     it("lists only the caller's tenant", async () => {
@@ -274,6 +305,18 @@ for (const target of databaseTargets) {
       expect(audit.entries.every((e) => e.actor_name === "b-admin")).toBe(true);
       expect(((await server.call("GET", "/policies", as)).body as { items: unknown[] }).items).toEqual([]);
       expect(((await server.call("GET", "/approvals", as)).body as { items: unknown[] }).items).toEqual([]);
+      const definitions = await server.call("GET", "/workflow-definitions", as);
+      expect((definitions.body as { items: unknown[] }).items).toEqual([]);
+      const executions = await server.call("GET", "/workflow-executions", as);
+      expect((executions.body as { items: unknown[] }).items).toEqual([]);
+      // Executing tenant A's workflow by name or id finds nothing.
+      for (const id of ["a-workflow", tenantA.workflow]) {
+        const run = await server.call("POST", "/workflows", {
+          body: { workflow_id: id, parameters: {} },
+          ...as,
+        });
+        expect(run.status).toBe(404);
+      }
       // The same username in another tenant is another user.
       await createUser(server, "a-user", ["viewer"], { as: tenantBAdmin });
     });
