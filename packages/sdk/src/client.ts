@@ -23,6 +23,7 @@ import { TenantsResource } from "./resources/tenants.js";
 import { ToolReviewResource } from "./resources/tool-review.js";
 import { UsersResource } from "./resources/users.js";
 import { VectorsResource } from "./resources/vectors.js";
+import { WorkflowsResource } from "./resources/workflows.js";
 import { Transport } from "./transport.js";
 import type { HealthResponse, ReadinessResponse } from "./types.js";
 
@@ -49,6 +50,7 @@ export class SymbiontClient {
   readonly policies: PoliciesResource;
   readonly roles: RolesResource;
   readonly runs: RunsResource;
+  readonly workflows: WorkflowsResource;
   readonly secrets: SecretsResource;
   readonly mcp: McpResource;
   readonly toolReview: ToolReviewResource;
@@ -70,6 +72,7 @@ export class SymbiontClient {
     this.policies = new PoliciesResource(this.#transport);
     this.roles = new RolesResource(this.#transport);
     this.runs = new RunsResource(this.#transport);
+    this.workflows = new WorkflowsResource(this.#transport);
     this.secrets = new SecretsResource(this.#transport);
     this.mcp = new McpResource(this.#transport);
     this.toolReview = new ToolReviewResource(this.#transport);

@@ -21,6 +21,8 @@ export interface ExecuteOptions {
 export interface SubscribeOptions {
   runId?: string;
   agentId?: string;
+  /** One workflow execution's status and step events; the stream ends when it finishes. */
+  executionId?: string;
   signal?: AbortSignal;
 }
 
@@ -132,6 +134,7 @@ export class RunsResource {
     const query: Record<string, string> = {};
     if (filter.runId !== undefined) query.run_id = pathId("run", filter.runId);
     if (filter.agentId !== undefined) query.agent_id = pathId("agent", filter.agentId);
+    if (filter.executionId !== undefined) query.execution_id = pathId("execution", filter.executionId);
     const response = await this.#transport.openStream(
       { method: "GET", path: streamRoutes.streamEvents.path, query },
       filter.signal,
