@@ -17,6 +17,7 @@ import { registerTenantCommands } from "./commands/tenants.js";
 import { registerUpCommand } from "./commands/up.js";
 import { registerUserCommands } from "./commands/users.js";
 import { registerVectorCommands } from "./commands/vectors.js";
+import { registerWorkflowCommands } from "./commands/workflows.js";
 import { CliError, ExitCode } from "./exit-codes.js";
 import { createOutput } from "./output.js";
 import { CLI_VERSION } from "./version.js";
@@ -66,6 +67,7 @@ Every command takes --json. Exit codes: 0 ok, 1 failure, 2 usage, 3 runtime unre
   registerReviewCommands(program);
   registerRunCommands(program);
   registerPolicyCommands(program);
+  registerWorkflowCommands(program);
   return program;
 }
 
