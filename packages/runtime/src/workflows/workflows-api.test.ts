@@ -496,7 +496,7 @@ for (const target of databaseTargets) {
       expect(permit.status, permit.text).toBe(201);
       const answer = await execute({ workflow_id: "clocked", parameters: {}, agent_id: null });
       expect(answer.status).toBe("succeeded");
-      expect((answer.result?.now as { time_zone: string }).time_zone).toBe("Europe/Paris");
+      expect((answer.result as { now: { time_zone: string } }).now.time_zone).toBe("Europe/Paris");
       const bad = await execute({
         workflow_id: "clocked",
         parameters: { zone: "Mars/Olympus" },
@@ -529,7 +529,7 @@ for (const target of databaseTargets) {
         });
         const done = await settle(gated.execution_id);
         expect(done.status).toBe("succeeded");
-        expect((done.result?.now as { time_zone: string }).time_zone).toBe("Europe/Paris");
+        expect((done.result as { now: { time_zone: string } }).now.time_zone).toBe("Europe/Paris");
       } finally {
         await server.call("DELETE", `/policies/${(policy.body as { id: string }).id}`);
         await server.call("DELETE", `/policies/${(permit.body as { id: string }).id}`);
@@ -585,7 +585,7 @@ for (const target of databaseTargets) {
         ["workflow.step", "succeeded"],
         ["workflow.status", "succeeded"],
       ]);
-      expect((workflowEvents[1]?.data as { execution_id: string }).execution_id).toBe(answer.execution_id);
+      expect(workflowEvents[1]?.data).toMatchObject({ execution_id: answer.execution_id });
       expect(foreign.events).toEqual([]);
       const notTheirs = await server.call("GET", `/workflow-executions/${answer.execution_id}`, {
         headers: { authorization: `Bearer ${stranger.key}` },
