@@ -246,8 +246,9 @@ export class WorkflowEngine {
         }
         const waiting = rows.find((r) => r.status === "awaiting_approval");
         if (waiting) {
-          await this.park(row, waiting);
-          return;
+          if (await this.park(row, waiting)) return;
+          // A decision landed while parking: carry on driving.
+          continue;
         }
         // Pending steps whose dependencies can no longer finish: the execution cannot go on.
         const stuck = rows.find((r) => r.status === "pending") as WorkflowStepRow;
@@ -566,8 +567,12 @@ export class WorkflowEngine {
     return list.map((_, index) => items[String(index)] ?? null);
   }
 
-  /** Waits for a human: the driver ends; a decision starts it again. */
-  private async park(row: WorkflowExecutionRow, waiting: WorkflowStepRow): Promise<void> {
+  /**
+   * Waits for a human: the driver ends; a decision starts it again. False when the decision came in
+   * while parking (it found the execution still running and could not start a driver): then the
+   * execution is running again and this driver goes on.
+   */
+  private async park(row: WorkflowExecutionRow, waiting: WorkflowStepRow): Promise<boolean> {
     const progress = parse<StepProgress>(waiting.progress, {});
     const at = this.now().toISOString();
     const parked = await this.deps.repository.transition(row.tenant_id, row.id, ["running"], {
@@ -579,7 +584,22 @@ export class WorkflowEngine {
       }),
       updated_at: at,
     });
-    if (parked) this.emitStatus(row, "awaiting_approval", at);
+    if (!parked) return true;
+    this.emitStatus(row, "awaiting_approval", at);
+    const still = await this.deps.repository.steps(row.tenant_id, row.id);
+    if (still.some((step) => step.status === "awaiting_approval")) return true;
+    const unparked = await this.deps.repository.transition(row.tenant_id, row.id, ["awaiting_approval"], {
+      status: "running",
+      pending_approval: null,
+      updated_at: this.now().toISOString(),
+    });
+    if (unparked) {
+      this.emitStatus(row, "running", this.now().toISOString());
+      return false;
+    }
+    // The decision moved it to running itself, and found this driver still registered: it stays.
+    const current = await this.deps.repository.findExecutionInTenant(row.tenant_id, row.id);
+    return current?.status !== "running";
   }
 
   private async finish(

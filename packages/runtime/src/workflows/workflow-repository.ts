@@ -192,10 +192,8 @@ export class WorkflowRepository {
    * node let the lease run out. Taking one over is a conditional update, so only one node wins it.
    */
   async resumable(filter: { owner: string } | { leaseBefore: string }): Promise<WorkflowExecutionRow[]> {
-    let query = this.db
-      .selectFrom("workflow_executions")
-      .selectAll()
-      .where("status", "in", UNFINISHED_EXECUTION);
+    // Executions waiting for a human have no driver to resume: a decision starts one.
+    let query = this.db.selectFrom("workflow_executions").selectAll().where("status", "=", "running");
     query =
       "owner" in filter
         ? query.where("owner", "=", filter.owner)

@@ -406,24 +406,25 @@ export class WorkflowService {
       sourceIp: context.sourceIp,
       details: { workflow_id: row.workflow_id, step_id: waiting.step_id, comment: request.comment ?? null },
     });
-    if (row.status === "awaiting_approval") {
-      const resumed = await this.repository.transition(row.tenant_id, row.id, ["awaiting_approval"], {
+    // Tried whatever status was read above: a driver may have parked the execution since.
+    const resumed = await this.repository.transition(row.tenant_id, row.id, ["awaiting_approval"], {
+      status: "running",
+      pending_approval: null,
+      updated_at: at,
+      ...this.engine.ownership(),
+    });
+    if (resumed)
+      this.events.emit({
+        type: "workflow.status",
+        tenantId: row.tenant_id,
+        executionId: row.id,
+        workflowId: row.workflow_id,
         status: "running",
-        pending_approval: null,
-        updated_at: at,
-        ...this.engine.ownership(),
+        at,
       });
-      if (resumed)
-        this.events.emit({
-          type: "workflow.status",
-          tenantId: row.tenant_id,
-          executionId: row.id,
-          workflowId: row.workflow_id,
-          status: "running",
-          at,
-        });
-    }
-    this.engine.start(row.tenant_id, row.id);
+    // A parked execution is now this node's to drive; a running one is woken where it runs here, and
+    // a driver on another node picks the decision up when its current steps settle.
+    if (resumed || this.engine.isActive(row.tenant_id, row.id)) this.engine.start(row.tenant_id, row.id);
     return this.execution(scope, id);
   }
 
