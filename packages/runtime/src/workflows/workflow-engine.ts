@@ -80,6 +80,7 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 export class WorkflowEngine {
   private readonly active = new Map<string, ActiveExecution>();
   private readonly timers: NodeJS.Timeout[] = [];
+  private closing = false;
   private readonly now: () => Date;
 
   constructor(private readonly deps: WorkflowEngineDependencies) {
@@ -144,6 +145,20 @@ export class WorkflowEngine {
     const running = this.active.get(key);
     if (running) {
       running.wake();
+      // The driver may be on its way out already (it parked a moment ago): if the execution is
+      // running once it is gone, a new driver takes over.
+      void running.done
+        .then(async () => {
+          if (this.closing || this.active.has(key)) return;
+          const row = await this.deps.repository.findExecutionInTenant(tenantId, executionId);
+          if (row?.status === "running") this.start(tenantId, executionId);
+        })
+        .catch((error: unknown) => {
+          this.deps.log.warn(
+            { err: (error as Error).message, executionId },
+            "could not hand a workflow to a new driver",
+          );
+        });
       return;
     }
     const controller = new AbortController();
@@ -169,6 +184,7 @@ export class WorkflowEngine {
 
   /** At shutdown: drivers stop where they are; their executions stay running and resume at the next start. */
   async shutdown(): Promise<void> {
+    this.closing = true;
     for (const timer of this.timers) clearInterval(timer);
     const entries = [...this.active.values()];
     for (const entry of entries) entry.controller.abort("shutdown");
