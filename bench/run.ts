@@ -11,6 +11,7 @@ import { cleanup, log, ROOT } from "./processes.js";
 import { runRetrieval } from "./retrieval.js";
 import { runRunsBenchmark } from "./runs.js";
 import { runToolReviewEvaluation } from "./tool-review.js";
+import { runWorkflowsBenchmark } from "./workflows.js";
 
 const args = process.argv.slice(2);
 const unknown = args.filter((arg) => arg !== "--quick" && arg !== "--only-retrieval");
@@ -54,6 +55,7 @@ async function main(): Promise<void> {
     ...(onlyRetrieval ? [] : await runColdStart(startRuns)),
     ...(onlyRetrieval ? [] : await runHttpThroughput(load)),
     ...(onlyRetrieval ? [] : await runRunsBenchmark(runSettings)),
+    ...(onlyRetrieval ? [] : await runWorkflowsBenchmark({ sequential: quick ? 20 : 100 })),
     ...(await runRetrieval(quick)),
   ];
   const report = {
