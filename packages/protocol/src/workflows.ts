@@ -159,7 +159,7 @@ export const WorkflowVersionQuery = z.strictObject({
 });
 
 /** The contract's request (§4.1): `agent_id` may be null; `wait` is our extension. */
-export const WorkflowExecutionRequest = z.object({
+export const WorkflowExecutionRequest = z.strictObject({
   /** A definition's id or name. */
   workflow_id: ResourceName,
   parameters: z.record(z.string(), z.unknown()).nullish(),
