@@ -673,6 +673,7 @@ for (const target of databaseTargets) {
       const page = (await server.call("GET", "/workflow-executions?workflow_id=fan&limit=500"))
         .body as WorkflowExecutionPage;
       expect(page.items).toHaveLength(100);
-    });
+      // 300 agent runs on a shared 2-core machine: correctness is the point here, not speed (see bench/).
+    }, 180_000);
   });
 }
