@@ -9,6 +9,7 @@ import type { Config } from "../config/schema.js";
 import type { Scope } from "../identity/scope.js";
 import type { RunEvents } from "../runs/run-events.js";
 import { restoreScope, type StoredScope } from "../runs/run-state.js";
+import { runMapItems, type StepProgress } from "./map-step.js";
 import { ApprovalNeeded, type CallContext, type StepCalls, StepFailure } from "./step-calls.js";
 import { evaluateSource, renderValue, TemplateError, type TemplateScope, truthy } from "./template.js";
 import { checkWorkflow, type WorkflowGraph } from "./workflow-graph.js";
@@ -40,18 +41,7 @@ interface ActiveExecution {
   wake: () => void;
 }
 
-/** Step progress kept across restarts: map items done, their runs, a granted approval, a retry's time. */
-interface StepProgress {
-  items?: Record<string, unknown>;
-  item_runs?: Record<string, string>;
-  approved?: boolean;
-  approval_message?: string;
-  requested_at?: string;
-  retry_at?: string;
-}
-
 const TERMINAL_STEP = new Set(["succeeded", "failed", "skipped", "cancelled"]);
-const MAX_MAP_ITEMS = 1_000;
 
 const parse = <T>(text: string | null, fallback: T): T =>
   text === null ? fallback : (JSON.parse(text) as T);
@@ -512,75 +502,8 @@ export class WorkflowEngine {
         throw new ApprovalNeeded(typeof message === "string" ? message : JSON.stringify(message));
       }
       case "map":
-        return this.mapItems(step, call, progress, runIds, saveProgress);
+        return runMapItems(this.deps.calls, step, call, progress, runIds, saveProgress);
     }
-  }
-
-  /** Each item once: finished items are written as they finish, so a retry or a restart skips them. */
-  private async mapItems(
-    step: Extract<WorkflowStep, { type: "map" }>,
-    call: CallContext,
-    progress: StepProgress,
-    runIds: string[],
-    saveProgress: () => Promise<void>,
-  ): Promise<unknown[]> {
-    const list = evaluateSource(step.over, call.templates);
-    if (!Array.isArray(list)) throw new StepFailure(`over: ${step.over} does not give a list`, false);
-    if (list.length > MAX_MAP_ITEMS)
-      throw new StepFailure(`over: ${list.length} items; a map step takes at most ${MAX_MAP_ITEMS}`, false);
-    progress.items ??= {};
-    progress.item_runs ??= {};
-    const items = progress.items;
-    const itemRuns = progress.item_runs;
-    // Progress writes of parallel items go one after another.
-    let saving = Promise.resolve();
-    const save = () => {
-      saving = saving.then(saveProgress);
-      return saving;
-    };
-    let next = 0;
-    const errors: unknown[] = [];
-    const worker = async () => {
-      while (next < list.length && errors.length === 0 && !call.signal.aborted) {
-        const index = next++;
-        if (Object.hasOwn(items, String(index))) continue;
-        const itemCall: CallContext = {
-          ...call,
-          templates: { ...call.templates, item: list[index], index },
-          resumeRunId: itemRuns[String(index)],
-          onRunStarted: async (runId) => {
-            itemRuns[String(index)] = runId;
-            runIds.push(runId);
-            await save();
-          },
-        };
-        try {
-          items[String(index)] =
-            step.call.type === "agent"
-              ? await this.deps.calls.agent(step.call, itemCall)
-              : await this.deps.calls.tool(step.call, itemCall);
-          await save();
-        } catch (error) {
-          errors.push(
-            error instanceof ApprovalNeeded
-              ? new StepFailure(
-                  `item ${index}: ${error.message} needs approval; use a tool step for gated tools`,
-                  false,
-                )
-              : error instanceof StepFailure || error instanceof TemplateError
-                ? new StepFailure(
-                    `item ${index}: ${error.message}`,
-                    error instanceof StepFailure && error.retryable,
-                  )
-                : error,
-          );
-        }
-      }
-    };
-    await Promise.all(Array.from({ length: Math.max(1, Math.min(step.max_parallel, list.length)) }, worker));
-    await saving;
-    if (errors.length > 0) throw errors[0];
-    return list.map((_, index) => items[String(index)] ?? null);
   }
 
   /**
