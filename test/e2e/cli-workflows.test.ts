@@ -37,6 +37,7 @@ describe("symbiont workflows", () => {
     await model?.close();
   });
 
+  // Each of these spawns a dozen CLI processes: on a busy machine that takes a while.
   it("creates from YAML, lists, runs to an approval, approves, and shows the status", async () => {
     const file = join(tempDir(), "triage.yaml");
     writeFileSync(file, TRIAGE);
@@ -78,7 +79,7 @@ describe("symbiont workflows", () => {
     const missing = await runCli(["workflows", "run", "triage"], { env });
     expect(missing.code).not.toBe(0);
     expect(missing.stderr).toContain("-p ticket: is required");
-  });
+  }, 120_000);
 
   it("prints and creates the orchestra template, then runs it", async () => {
     const printed = await runCli(["workflows", "template", "orchestra"], { env });
@@ -107,7 +108,7 @@ describe("symbiont workflows", () => {
     expect(execution.result).toHaveProperty("disagreement_index");
     const help = await runCli(["workflows", "template", "--help"], { env });
     expect(help.stdout).toContain("disagreement index");
-  });
+  }, 120_000);
 
   it("cancels a running execution", async () => {
     await server.call("POST", "/workflow-definitions", {
