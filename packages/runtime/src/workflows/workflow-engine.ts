@@ -71,6 +71,7 @@ export class WorkflowEngine {
   private readonly active = new Map<string, ActiveExecution>();
   private readonly timers: NodeJS.Timeout[] = [];
   private closing = false;
+  private readonly stopping = new AbortController();
   private readonly now: () => Date;
 
   constructor(private readonly deps: WorkflowEngineDependencies) {
@@ -173,8 +174,14 @@ export class WorkflowEngine {
   }
 
   /** At shutdown: drivers stop where they are; their executions stay running and resume at the next start. */
+  /** Aborted when the runtime shuts down: callers waiting on an execution answer then. */
+  get shuttingDown(): AbortSignal {
+    return this.stopping.signal;
+  }
+
   async shutdown(): Promise<void> {
     this.closing = true;
+    this.stopping.abort();
     for (const timer of this.timers) clearInterval(timer);
     const entries = [...this.active.values()];
     for (const entry of entries) entry.controller.abort("shutdown");

@@ -476,12 +476,17 @@ export class WorkflowService {
   /** Resolves when the execution finishes or waits for a human, or after `seconds`. */
   private settled(tenantId: string, executionId: string, seconds: number): Promise<void> {
     return new Promise((resolve) => {
+      // A shutdown leaves executions running (they resume at the next start): waiting callers get
+      // their answer now rather than holding the server's close up.
+      const shutdown = this.engine.shuttingDown;
       const done = () => {
         clearTimeout(timer);
         unsubscribe();
+        shutdown.removeEventListener("abort", done);
         resolve();
       };
       const timer = setTimeout(done, seconds * 1000);
+      shutdown.addEventListener("abort", done, { once: true });
       const unsubscribe = this.events.subscribe((event) => {
         if (
           event.type === "workflow.status" &&

@@ -48,8 +48,19 @@ for (const target of databaseTargets) {
       ).body as WorkflowExecutionResponse;
       for (let i = 0; i < 400 && !model.requests.some((r) => r.input.startsWith("slow")); i++)
         await new Promise((resolve) => setTimeout(resolve, 10));
+      // A caller waiting on another execution gets its answer when the runtime stops, not after wait_seconds.
+      await first.call("POST", "/workflow-definitions", {
+        body: { name: "hold", steps: [{ id: "h", type: "agent", agent_id: "worker", input: "slow: hold" }] },
+      });
+      const waiting = first.call("POST", "/workflows", {
+        body: { workflow_id: "hold", parameters: {}, agent_id: null, wait_seconds: 120 },
+      });
+      await new Promise((resolve) => setTimeout(resolve, 200));
       // A graceful stop leaves the execution running (for its node to resume), the run interrupted.
+      const stopping = Date.now();
       await first.close();
+      expect(Date.now() - stopping).toBeLessThan(30_000);
+      expect(((await waiting).body as WorkflowExecutionResponse).status).toBe("running");
       // The next process is another node: it only takes the execution over once the lease ran out.
       rmSync(join(database.dataDir, "node-id"), { force: true });
       await new Promise((resolve) => setTimeout(resolve, 2_500));
