@@ -14,6 +14,7 @@ import { runRetrieval } from "./retrieval.js";
 import { runRunsBenchmark } from "./runs.js";
 import { runSchedulesBenchmark } from "./schedules.js";
 import { runToolReviewEvaluation } from "./tool-review.js";
+import { runWorkflowsBenchmark } from "./workflows.js";
 
 const args = process.argv.slice(2);
 const unknown = args.filter(
@@ -68,6 +69,12 @@ async function main(): Promise<void> {
     ...(others ? [] : await runDeploymentsBenchmark(quick ? 3 : 15)),
     ...(onlyRetrieval ? [] : await runDynamicEndpoints(load)),
     ...(onlyEndpoints ? [] : await runRetrieval(quick)),
+    ...(onlyRetrieval ? [] : runToolReviewEvaluation(quick ? 5 : 50)),
+    ...(onlyRetrieval ? [] : await runColdStart(startRuns)),
+    ...(onlyRetrieval ? [] : await runHttpThroughput(load)),
+    ...(onlyRetrieval ? [] : await runRunsBenchmark(runSettings)),
+    ...(onlyRetrieval ? [] : await runWorkflowsBenchmark({ sequential: quick ? 20 : 100 })),
+    ...(await runRetrieval(quick)),
   ];
   const report = {
     machine: {

@@ -229,6 +229,40 @@ for (const target of databaseTargets) {
         ).toBe(400);
       });
 
+      it("execute_workflow with agent_id null answers execution_id, status, started_at and result", async () => {
+        // A definition of our own (the 0.3 client cannot create one); it needs no model to finish.
+        const definition = await server.call("POST", "/workflow-definitions", {
+          body: {
+            name: "compare",
+            parameters: { a: { type: "string", required: true }, b: { type: "string", required: true } },
+            steps: [{ id: "gap", type: "disagreement", texts: ["{{ params.a }}", "{{ params.b }}"] }],
+            output: { index: "{{ steps.gap.output.index }}" },
+          },
+        });
+        expect(definition.status, definition.text).toBe(201);
+        const WorkflowExecutionResponse = z.strictObject({
+          execution_id: z.string(),
+          status: z.string(),
+          started_at: datetime,
+          result: z.record(z.string(), z.unknown()).nullable(),
+        });
+        const answer = await pythonCall(server.api, "POST", "/workflows", {
+          workflow_id: "compare",
+          parameters: { a: "the cat sat on the mat", b: "the cat sat on the mat" },
+          agent_id: null,
+        });
+        expect(answer.status, answer.text).toBe(200);
+        const parsed = WorkflowExecutionResponse.parse(answer.json());
+        expect(parsed.status).toBe("succeeded");
+        expect(parsed.result).toEqual({ index: 0 });
+        const missing = await pythonCall(server.api, "POST", "/workflows", {
+          workflow_id: "no-such-workflow",
+          parameters: {},
+          agent_id: null,
+        });
+        expect(missing.status).toBe(404);
+      });
+
       it("compile_dsl compiles the README example and registers the agent it names", async () => {
         const validated = await pythonCall(server.api, "POST", "/dsl/compile", {
           dsl_content: README_DSL,

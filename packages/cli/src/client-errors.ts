@@ -36,7 +36,9 @@ const FLAG_OF_FIELD: Record<string, string> = {
 
 /** `body.top_p` → `--top-p`, so a server-side validation message points at the flag to fix. */
 function flagOf(field: string): string {
-  const name = field.replace(/^(body|query)\./, "").split(".")[0] ?? field;
+  const [name = field, sub] = field.replace(/^(body|query)\./, "").split(".");
+  // A workflow's parameters are given one by one: `body.parameters.ticket` → `-p ticket`.
+  if (name === "parameters" && sub && field.startsWith("body.")) return `-p ${sub}`;
   const flag = `--${(FLAG_OF_FIELD[name] ?? name).replace(/_/g, "-")}`;
   return field.startsWith("body.") || field.startsWith("query.") ? flag : field;
 }

@@ -21,6 +21,7 @@ import { registerTenantCommands } from "./commands/tenants.js";
 import { registerUpCommand } from "./commands/up.js";
 import { registerUserCommands } from "./commands/users.js";
 import { registerVectorCommands } from "./commands/vectors.js";
+import { registerWorkflowCommands } from "./commands/workflows.js";
 import { CliError, ExitCode } from "./exit-codes.js";
 import { createOutput } from "./output.js";
 import { CLI_VERSION } from "./version.js";
@@ -75,6 +76,7 @@ Every command takes --json. Exit codes: 0 ok, 1 failure, 2 usage, 3 runtime unre
   registerEndpointCommands(program);
   registerInputCommands(program);
   registerScheduleCommands(program);
+  registerWorkflowCommands(program);
   return program;
 }
 

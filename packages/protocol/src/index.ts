@@ -39,6 +39,9 @@ export * from "./users.js";
 export * from "./vector-routes.js";
 export * from "./vectors.js";
 export * from "./webhooks.js";
+export * from "./workflow-routes.js";
+export * from "./workflows.js";
+export * from "./workflows-orchestra.js";
 
 export const API_PREFIX = "/api/v1";
 export const DEFAULT_PORT = 8080;

@@ -67,6 +67,9 @@ export const Permission = z.enum([
   "schedules:read",
   "schedules:write",
   "schedules:delete",
+  "workflows:read",
+  "workflows:write",
+  "workflows:execute",
 ]);
 export type Permission = z.infer<typeof Permission>;
 

@@ -39,6 +39,7 @@ import { secretRoutes } from "./secret-routes.js";
 import { ConfigReloadResponse, HealthResponse, ReadinessResponse, SystemMetrics } from "./system.js";
 import { toolReviewRoutes } from "./tool-review-routes.js";
 import { vectorRoutes } from "./vector-routes.js";
+import { workflowRoutes } from "./workflow-routes.js";
 
 export const routes = {
   health: route({
@@ -249,6 +250,7 @@ export const routes = {
   ...httpInputRoutes,
   ...endpointRoutes,
   ...scheduleRoutes,
+  ...workflowRoutes,
 } as const;
 
 export type Routes = typeof routes;

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { ResourceName, storableText, Timestamp } from "./text.js";
 import { ReviewStatus } from "./tool-review.js";
+import { WorkflowExecutionStatus, WorkflowStepStatus } from "./workflows.js";
 
 export const RunStatus = z.enum([
   "queued",
@@ -151,10 +152,31 @@ export const RunEventPayload = z.discriminatedUnion("type", [
     detail: z.string(),
     at: Timestamp,
   }),
+  z.object({
+    type: z.literal("workflow.status"),
+    execution_id: z.string(),
+    workflow_id: z.string(),
+    status: WorkflowExecutionStatus,
+    at: Timestamp,
+  }),
+  z.object({
+    type: z.literal("workflow.step"),
+    execution_id: z.string(),
+    workflow_id: z.string(),
+    step_id: z.string(),
+    step_type: z.string(),
+    status: WorkflowStepStatus,
+    attempt: z.int().min(0),
+    error: z.string().nullable(),
+    at: Timestamp,
+  }),
 ]);
 export type RunEventPayload = z.infer<typeof RunEventPayload>;
 
-/** What to follow: one run, one agent, or (neither) everything in the caller's tenant. */
+/**
+ * What to follow: one run, one agent, one workflow execution, or (none) everything in the caller's
+ * tenant. Workflow events reach subscribers that follow the tenant or that execution.
+ */
 export const EventStreamQuery = z.strictObject({
   run_id: ResourceName.optional(),
   agent_id: ResourceName.optional(),
@@ -165,4 +187,5 @@ export const EventStreamQuery = z.strictObject({
   review_id: ResourceName.optional().describe(
     "Only this review's transitions, its current state first; implies topic=reviews",
   ),
+  execution_id: ResourceName.optional(),
 });

@@ -45,7 +45,7 @@ import { ScheduleRepository } from "./schedules/schedule-repository.js";
 import { ScheduleService } from "./schedules/schedule-service.js";
 import { Scheduler } from "./schedules/scheduler.js";
 import { openSecrets } from "./secrets/open-secrets.js";
-import type { SecretResolver } from "./secrets/secret-resolver.js";
+import { isSecretReference, type SecretResolver } from "./secrets/secret-resolver.js";
 import { buildApp } from "./server/app.js";
 import { AppError } from "./server/app-error.js";
 import { createLogger } from "./server/logging.js";
@@ -56,6 +56,10 @@ import { ToolCatalog } from "./tools/tool-catalog.js";
 import type { ToolProvider } from "./tools/tool-provider.js";
 import { openRetrieval } from "./vectors/retrieval-services.js";
 import { RUNTIME_VERSION } from "./version.js";
+import { StepCalls } from "./workflows/step-calls.js";
+import { WorkflowEngine } from "./workflows/workflow-engine.js";
+import { WorkflowRepository } from "./workflows/workflow-repository.js";
+import { WorkflowService } from "./workflows/workflow-service.js";
 
 export interface Runtime {
   /** Where the server listens, e.g. http://127.0.0.1:8080 */
@@ -206,22 +210,24 @@ export async function startRuntime(initial: Config, options: StartOptions = {}):
     const mcp = openMcp(store, () => config, log, audit, secrets, runEvents);
     mcpOpened = mcp;
     const policies = new PolicyService(new PolicyRepository(store.db));
+    // MCP tools reach runs through their provider, which lets only signed, unchanged tools through.
+    const tools = new ToolCatalog([
+      new BuiltinTools(),
+      new MemoryTools(retrieval.memory.service, retrieval.knowledge),
+      mcp.toolProvider,
+      ...(options.toolProviders ?? []),
+    ]);
+    const nodeId = nodeIdOf(config.dataDir);
     const runLoop = new RunLoop({
       runs: runRepository,
       agents: agentRepository,
       models,
-      // MCP tools reach runs through their provider, which lets only signed, unchanged tools through.
-      tools: new ToolCatalog([
-        new BuiltinTools(),
-        new MemoryTools(retrieval.memory.service, retrieval.knowledge),
-        mcp.toolProvider,
-        ...(options.toolProviders ?? []),
-      ]),
+      tools,
       policies,
       events: runEvents,
       config: () => config,
       log,
-      nodeId: nodeIdOf(config.dataDir),
+      nodeId,
       observability: new RunObservability(metrics, tracing),
     });
     const interrupted = await runLoop.open();
@@ -234,7 +240,7 @@ export async function startRuntime(initial: Config, options: StartOptions = {}):
       runs,
       audit,
       log,
-      node: nodeIdOf(config.dataDir),
+      node: nodeId,
       graceMs: () => config.scheduleGraceSeconds * 1000,
       ...(options.clock ? { now: options.clock } : {}),
     });
@@ -249,13 +255,44 @@ export async function startRuntime(initial: Config, options: StartOptions = {}):
         agents,
         events: runEvents,
         secrets: secrets.resolver,
-        nodeId: nodeIdOf(config.dataDir),
+        nodeId: nodeId,
         log,
         apiUrl: () => apiUrl,
       },
       options.deployments,
     );
     const deploymentsOpened = deployments;
+    const workflowRepository = new WorkflowRepository(store.db);
+    const workflowEngine = new WorkflowEngine({
+      repository: workflowRepository,
+      calls: new StepCalls({
+        runs,
+        events: runEvents,
+        agents: agentRepository,
+        tools,
+        policies,
+        secrets: secrets.resolver,
+        embedder: retrieval.embedder,
+        config: () => config,
+      }),
+      events: runEvents,
+      config: () => config,
+      log,
+      nodeId,
+      isSecretReference,
+    });
+    // After the run loop's own start-up: runs this node left behind are failed first, so a resumed
+    // agent step sees its interrupted run as such and starts a new one.
+    const resumedWorkflows = await workflowEngine.open();
+    if (resumedWorkflows > 0) log.info({ executions: resumedWorkflows }, "workflow executions resumed");
+    const workflows = new WorkflowService(
+      workflowRepository,
+      agentRepository,
+      workflowEngine,
+      runEvents,
+      audit,
+      () => config,
+    );
 
     const reload = async (): Promise<ConfigReloadResponse> => {
       if (!options.loadConfig) return { reloaded: false, applied: [], requires_restart: [] };
@@ -316,6 +353,7 @@ export async function startRuntime(initial: Config, options: StartOptions = {}):
       toolReview: mcp.toolReview,
       runs,
       deployments: deployments.service,
+      workflows,
       policies,
       endpoints,
       schedules,
@@ -377,6 +415,8 @@ export async function startRuntime(initial: Config, options: StartOptions = {}):
         closing ??= (async () => {
           cpu.stop();
           await scheduler.stop();
+          // Workflow drivers stop where they are; their executions resume at the next start.
+          await workflowEngine.shutdown();
           // Replicas first: they call back to the server and the runs below.
           await deploymentsOpened.service.close();
           await runLoop.shutdown();

@@ -28,6 +28,7 @@ import { TenantsResource } from "./resources/tenants.js";
 import { ToolReviewResource } from "./resources/tool-review.js";
 import { UsersResource } from "./resources/users.js";
 import { VectorsResource } from "./resources/vectors.js";
+import { WorkflowsResource } from "./resources/workflows.js";
 import { Transport } from "./transport.js";
 import type { HealthResponse, ReadinessResponse } from "./types.js";
 
@@ -57,6 +58,7 @@ export class SymbiontClient {
   readonly roles: RolesResource;
   readonly runs: RunsResource;
   readonly schedules: SchedulesResource;
+  readonly workflows: WorkflowsResource;
   readonly secrets: SecretsResource;
   readonly mcp: McpResource;
   readonly endpoints: EndpointsResource;
@@ -83,6 +85,7 @@ export class SymbiontClient {
     this.roles = new RolesResource(this.#transport);
     this.runs = new RunsResource(this.#transport);
     this.schedules = new SchedulesResource(this.#transport);
+    this.workflows = new WorkflowsResource(this.#transport);
     this.secrets = new SecretsResource(this.#transport);
     this.mcp = new McpResource(this.#transport);
     this.endpoints = new EndpointsResource(this.#transport);

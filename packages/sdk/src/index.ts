@@ -48,4 +48,5 @@ export type { TenantsResource } from "./resources/tenants.js";
 export type * from "./resources/tool-review.js";
 export type { UsersResource } from "./resources/users.js";
 export type { VectorsResource } from "./resources/vectors.js";
+export type * from "./resources/workflows.js";
 export type * from "./types.js";

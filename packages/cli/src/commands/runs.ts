@@ -30,6 +30,9 @@ export function describeEvent(event: RunEvent): string | undefined {
     return `review ${event.review_id} (${event.tool_name}): ${event.from ?? "-"} → ${event.to}`;
   if (event.type === "deployment.event")
     return `deployment ${event.deployment_id} ${event.kind === "status" ? event.status : event.kind}: ${event.detail}`;
+  if (event.type === "workflow.status") return `· workflow ${event.status}`;
+  if (event.type === "workflow.step")
+    return `step ${event.step_id} (${event.step_type}) ${event.status}${event.error ? `: ${short(event.error)}` : ""}`;
   const { kind, data, duration_ms: ms } = event.step;
   const took = `${Math.round(ms)} ms`;
   if (kind === "model_call") {

@@ -51,6 +51,8 @@ interface TenantResources {
   inputServer: string;
   schedule: string;
   deployment: string;
+  workflow: string;
+  execution: string;
 }
 
 function crossTenantCases(a: TenantResources) {
@@ -150,6 +152,20 @@ function crossTenantCases(a: TenantResources) {
       status: 404,
     },
     getHttpInputMetrics: { params: { server_id: a.inputServer }, status: 404 },
+    getWorkflowDefinition: { params: { workflow_id: a.workflow }, status: 404 },
+    listWorkflowVersions: { params: { workflow_id: a.workflow }, status: 404 },
+    createWorkflowVersion: {
+      params: { workflow_id: a.workflow },
+      body: { steps: [{ id: "taken", type: "approval" }] },
+      status: 404,
+    },
+    getWorkflowExecution: { params: { execution_id: a.execution }, status: 404 },
+    cancelWorkflowExecution: { params: { execution_id: a.execution }, status: 404 },
+    decideWorkflowApproval: {
+      params: { execution_id: a.execution },
+      body: { decision: "approve" },
+      status: 404,
+    },
     revokeToolSignature: { params: { review_id: a.review }, status: 404 },
     getSchedule: { params: { schedule_id: a.schedule }, status: 404 },
     updateSchedule: { params: { schedule_id: a.schedule }, body: { input: "taken over" }, status: 404 },
@@ -256,7 +272,17 @@ for (const target of databaseTargets) {
       expect(inputServer.status, inputServer.text).toBe(200);
       const deployment = await server.call("POST", "/agents/deploy", { body: { agent_id: "a-agent" } });
       expect(deployment.status, deployment.text).toBe(200);
+      const workflow = await server.call("POST", "/workflow-definitions", {
+        body: { name: "a-workflow", steps: [{ id: "hold", type: "approval", message: "tenant a asks" }] },
+      });
+      expect(workflow.status, workflow.text).toBe(201);
+      const execution = await server.call("POST", "/workflows", {
+        body: { workflow_id: "a-workflow", parameters: {}, agent_id: null },
+      });
+      expect((execution.body as { status: string }).status, execution.text).toBe("awaiting_approval");
       tenantA = {
+        workflow: (workflow.body as { id: string }).id,
+        execution: (execution.body as { execution_id: string }).execution_id,
         deployment: (deployment.body as { deployment_id: string }).deployment_id,
         endpoint: (endpoint.body as { endpoint_id: string }).endpoint_id,
         inputServer: (inputServer.body as { server_id: string }).server_id,
@@ -329,6 +355,11 @@ for (const target of databaseTargets) {
         status: string;
       };
       expect(deployment.status).not.toBe("stopped");
+      const versions = (await server.call("GET", `/workflow-definitions/${tenantA.workflow}/versions`))
+        .body as { items: unknown[] };
+      expect(versions.items).toHaveLength(1);
+      const execution = await server.call("GET", `/workflow-executions/${tenantA.execution}`);
+      expect((execution.body as { status: string }).status).toBe("awaiting_approval");
     });
 
     it("lists only the caller's tenant", async () => {
@@ -351,6 +382,18 @@ for (const target of databaseTargets) {
         deployments: { total: number };
       };
       expect(stats.deployments.total).toBe(0);
+      const definitions = await server.call("GET", "/workflow-definitions", as);
+      expect((definitions.body as { items: unknown[] }).items).toEqual([]);
+      const executions = await server.call("GET", "/workflow-executions", as);
+      expect((executions.body as { items: unknown[] }).items).toEqual([]);
+      // Executing tenant A's workflow by name or id finds nothing.
+      for (const id of ["a-workflow", tenantA.workflow]) {
+        const run = await server.call("POST", "/workflows", {
+          body: { workflow_id: id, parameters: {} },
+          ...as,
+        });
+        expect(run.status).toBe(404);
+      }
       // The same username in another tenant is another user.
       await createUser(server, "a-user", ["viewer"], { as: tenantBAdmin });
     });

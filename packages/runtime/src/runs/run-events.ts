@@ -1,5 +1,11 @@
 import { EventEmitter } from "node:events";
-import type { ReviewStatus, RunStatus, RunStep } from "@symbiont/protocol";
+import type {
+  ReviewStatus,
+  RunStatus,
+  RunStep,
+  WorkflowExecutionStatus,
+  WorkflowStepStatus,
+} from "@symbiont/protocol";
 
 /** A tool review moved on: every transition of its life, and its end by revocation or a changed definition. */
 export interface ReviewTransitionEvent {
@@ -28,7 +34,31 @@ export type RunEvent =
       at: string;
     }
   | ReviewTransitionEvent
-  | DeploymentEvent;
+  | DeploymentEvent
+  | WorkflowEvent;
+
+/** A workflow execution's progress; these carry no agent, only its tenant and execution. */
+export type WorkflowEvent =
+  | {
+      type: "workflow.status";
+      tenantId: string;
+      executionId: string;
+      workflowId: string;
+      status: WorkflowExecutionStatus;
+      at: string;
+    }
+  | {
+      type: "workflow.step";
+      tenantId: string;
+      executionId: string;
+      workflowId: string;
+      stepId: string;
+      stepType: string;
+      status: WorkflowStepStatus;
+      attempt: number;
+      error: string | null;
+      at: string;
+    };
 
 /** A deployment's state change or something that happened to one of its replicas. */
 export interface DeploymentEvent {

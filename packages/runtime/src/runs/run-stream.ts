@@ -1,4 +1,4 @@
-import { type RunEventPayload, streamRoutes } from "@symbiont/protocol";
+import { FINISHED_WORKFLOW_STATUSES, type RunEventPayload, streamRoutes } from "@symbiont/protocol";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { WebSocket } from "ws";
 import type { AgentRepository } from "../agents/agent-repository.js";
@@ -19,6 +19,8 @@ interface StreamDependencies {
   events: RunEvents;
   /** A review's current state as an event (from null), or undefined when the tenant has no such review. */
   reviewState: (tenantId: string, reviewId: string) => Promise<ReviewTransitionEvent | undefined>;
+  /** Whether an execution exists in the tenant: following one that does not is a 404. */
+  workflowExecutionExists: (tenantId: string, executionId: string) => Promise<boolean>;
 }
 
 /** Who follows what, settled (authenticated, authorised, validated) before any byte is streamed. */
@@ -27,6 +29,7 @@ interface Subscription {
   topic: "runs" | "reviews";
   runId: string | undefined;
   agentId: string | undefined;
+  executionId: string | undefined;
   run: RunRow | undefined;
   reviewId: string | undefined;
   /** The followed review's state when the subscription began, sent first. */
@@ -64,6 +67,26 @@ function toPayload(event: RunEvent): RunEventPayload {
       detail: event.detail,
       at: event.at,
     };
+  if (event.type === "workflow.status")
+    return {
+      type: event.type,
+      execution_id: event.executionId,
+      workflow_id: event.workflowId,
+      status: event.status,
+      at: event.at,
+    };
+  if (event.type === "workflow.step")
+    return {
+      type: event.type,
+      execution_id: event.executionId,
+      workflow_id: event.workflowId,
+      step_id: event.stepId,
+      step_type: event.stepType,
+      status: event.status,
+      attempt: event.attempt,
+      error: event.error,
+      at: event.at,
+    };
   const base = { run_id: event.runId, agent_id: event.agentId };
   if (event.type === "run.status") return { type: event.type, ...base, status: event.status, at: event.at };
   if (event.type === "run.step") return { type: event.type, ...base, step: event.step };
@@ -88,13 +111,23 @@ export function registerEventStream(context: RouteBindingContext, deps: StreamDe
   });
 
   const follow = (subscription: Subscription, sink: Sink, onEnd: (close: () => void) => void) => {
-    const { scope, topic, runId, agentId, run, reviewId, review } = subscription;
+    const { scope, topic, runId, agentId, executionId, run, reviewId, review } = subscription;
+    // Workflow events name no agent: they reach credentials that may read workflows and every agent.
+    const seesWorkflows = scope.agentIds === null && scopeAllows(scope, "workflows:read");
     const wanted = (event: RunEvent) => {
       if (event.tenantId !== scope.tenantId) return false;
       if (event.type === "review.transition")
         return topic === "reviews" && (reviewId === undefined || event.reviewId === reviewId);
+      if (topic !== "runs") return false;
+      if (event.type === "workflow.status" || event.type === "workflow.step")
+        return (
+          seesWorkflows &&
+          runId === undefined &&
+          agentId === undefined &&
+          (executionId === undefined || event.executionId === executionId)
+        );
       return (
-        topic === "runs" &&
+        executionId === undefined &&
         scopeReachesAgent(scope, event.agentId) &&
         (runId === undefined || event.runId === runId) &&
         (agentId === undefined || event.agentId === agentId)
@@ -119,8 +152,14 @@ export function registerEventStream(context: RouteBindingContext, deps: StreamDe
         lastSeq = event.step.seq;
       }
       sink.send(toPayload(event));
-      // Following one run: the stream ends with it.
+      // Following one run or execution: the stream ends with it.
       if (runId !== undefined && event.type === "run.status" && isFinished(event.status)) close();
+      if (
+        executionId !== undefined &&
+        event.type === "workflow.status" &&
+        (FINISHED_WORKFLOW_STATUSES as readonly string[]).includes(event.status)
+      )
+        close();
     };
     const unsubscribe = deps.events.subscribe((event) => {
       if (!wanted(event)) return;
@@ -214,14 +253,14 @@ async function subscribe(
   await context.limits.checkPrincipal(scope, false);
   const parsed = definition.query.safeParse(request.query);
   if (!parsed.success) throw validationFailed(issuesOf(parsed.error, "query"));
-  const { run_id: runId, agent_id: agentId, review_id: reviewId } = parsed.data;
+  const { run_id: runId, agent_id: agentId, review_id: reviewId, execution_id: executionId } = parsed.data;
   const topic = parsed.data.topic ?? (reviewId === undefined ? "runs" : "reviews");
   if (topic === "reviews") {
-    if (runId !== undefined || agentId !== undefined)
+    if (runId !== undefined || agentId !== undefined || executionId !== undefined)
       throw fieldError(
         "VALIDATION_FAILED",
         "query.topic",
-        "reviews cannot be filtered by run_id or agent_id",
+        "reviews cannot be filtered by run_id, agent_id or execution_id",
       );
     if (!scopeAllows(scope, "tools:read"))
       throw new AppError("FORBIDDEN", "Following tool reviews needs the tools:read permission as well", {
@@ -229,7 +268,16 @@ async function subscribe(
       });
     const review = reviewId === undefined ? undefined : await deps.reviewState(scope.tenantId, reviewId);
     if (reviewId !== undefined && !review) throw notFound(`Review session "${reviewId}"`);
-    return { scope, topic, runId: undefined, agentId: undefined, run: undefined, reviewId, review };
+    return {
+      scope,
+      topic,
+      runId: undefined,
+      agentId: undefined,
+      executionId: undefined,
+      run: undefined,
+      reviewId,
+      review,
+    };
   }
   if (reviewId !== undefined)
     throw fieldError("VALIDATION_FAILED", "query.review_id", "belongs to topic=reviews, not runs");
@@ -237,7 +285,15 @@ async function subscribe(
   if (runId !== undefined && !run) throw notFound(`Run "${runId}"`);
   if (agentId !== undefined && !(await deps.agents.findByTenantAndId(scope, agentId)))
     throw notFound(`Agent "${agentId}"`);
-  return { scope, topic, runId, agentId, run, reviewId: undefined, review: undefined };
+  if (executionId !== undefined) {
+    if (!scopeAllows(scope, "workflows:read"))
+      throw new AppError("FORBIDDEN", "This credential lacks the workflows:read permission", {
+        required_permission: "workflows:read",
+      });
+    if (!(await deps.workflowExecutionExists(scope.tenantId, executionId)))
+      throw notFound(`Workflow execution "${executionId}"`);
+  }
+  return { scope, topic, runId, agentId, executionId, run, reviewId: undefined, review: undefined };
 }
 
 async function replay(

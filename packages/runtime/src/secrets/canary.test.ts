@@ -4,7 +4,14 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { databaseTargets, type FreshDatabase } from "../../../../test/support/databases.js";
 import { type FakeVault, startFakeVault } from "../../../../test/support/fake-vault.js";
 import { insertApiKey } from "../../../../test/support/keys.js";
-import { startTestRuntime, type TestRuntime } from "../../../../test/support/runtime.js";
+import {
+  sampleAgent,
+  startTestRuntime,
+  TEST_API_KEY,
+  type TestRuntime,
+} from "../../../../test/support/runtime.js";
+import { RecordingTools } from "../../../../test/support/scripted-agents.js";
+import { collectEvents } from "../../../../test/support/sse.js";
 
 /**
  * Every way a value could show up in text: whole, in the encodings a careless path would use, and
@@ -28,6 +35,7 @@ for (const target of databaseTargets) {
     let database: FreshDatabase;
     let server: TestRuntime;
     let vault: FakeVault;
+    const tools = new RecordingTools();
 
     beforeAll(async () => {
       database = await target.create();
@@ -39,7 +47,7 @@ for (const target of databaseTargets) {
         },
       });
       // The most verbose level: whatever any code path logs, this test sees.
-      server = await startTestRuntime(database, { logLevel: "trace" }, { logStream });
+      server = await startTestRuntime(database, { logLevel: "trace" }, { logStream, toolProviders: [tools] });
     });
     afterAll(async () => {
       await server?.close();
@@ -167,6 +175,71 @@ for (const target of databaseTargets) {
       );
       for (const message of failures) responses.push(String(message));
 
+      // Workflow parameters holding references: resolved in the tool call only, stored and shown as references.
+      await call("POST", "/agents", { body: sampleAgent("canary-agent", { tools: ["deploy"] }) });
+      await call("POST", "/policies", {
+        body: { name: "all", policy: "permit(principal, action, resource);" },
+      });
+      await call("POST", "/workflow-definitions", {
+        body: {
+          name: "uses-secret",
+          parameters: { token: { type: "string", required: true } },
+          steps: [
+            {
+              id: "use",
+              type: "tool",
+              tool: "deploy",
+              arguments: { raw: "{{ params.token }}", header: "Bearer {{ params.token }}" },
+            },
+          ],
+        },
+      });
+      await call("POST", "/workflow-definitions", {
+        body: {
+          name: "tells-model",
+          parameters: { token: { type: "string" } },
+          steps: [{ id: "leak", type: "agent", input: "the token is {{ params.token }}" }],
+        },
+      });
+      const stream = collectEvents(
+        `${server.api}/events`,
+        { authorization: `Bearer ${TEST_API_KEY}` },
+        {
+          timeoutMs: 3_000,
+        },
+      );
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const used = await call("POST", "/workflows", {
+        body: {
+          workflow_id: "uses-secret",
+          parameters: { token: "secret://CANARY" },
+          agent_id: "canary-agent",
+        },
+      });
+      expect((used.body as { status: string }).status, used.text).toBe("succeeded");
+      expect(tools.calls.at(-1)?.args).toEqual({ raw: canary, header: `Bearer ${canary}` });
+      const executionId = (used.body as { execution_id: string }).execution_id;
+      const shown = await call("GET", `/workflow-executions/${executionId}`);
+      expect(shown.text).toContain("secret://CANARY");
+      const refused = await call("POST", "/workflows", {
+        body: {
+          workflow_id: "tells-model",
+          parameters: { token: "secret://CANARY" },
+          agent_id: "canary-agent",
+        },
+      });
+      expect((refused.body as { status: string }).status).toBe("failed");
+      await call("GET", `/workflow-executions/${(refused.body as { execution_id: string }).execution_id}`);
+      await call("POST", "/workflows", {
+        body: {
+          workflow_id: "uses-secret",
+          parameters: { token: "secret://MISSING" },
+          agent_id: "canary-agent",
+        },
+      });
+      await call("GET", "/workflow-executions");
+      for (const event of (await stream).events) responses.push(JSON.stringify(event));
+
       // Tampered ciphertext: the fault is logged at error level.
       await server.runtime.store.db
         .updateTable("secret_versions")
@@ -196,7 +269,12 @@ for (const target of databaseTargets) {
       const rows = await server.runtime.store.db.selectFrom("secret_versions").selectAll().execute();
       const backends = await server.runtime.store.db.selectFrom("secret_backends").selectAll().execute();
       const audit = await server.runtime.store.db.selectFrom("audit_log").selectAll().execute();
-      const stored = JSON.stringify([rows, backends, audit]);
+      const executions = await server.runtime.store.db
+        .selectFrom("workflow_executions")
+        .selectAll()
+        .execute();
+      const steps = await server.runtime.store.db.selectFrom("workflow_steps").selectAll().execute();
+      const stored = JSON.stringify([rows, backends, audit, executions, steps]);
       for (const value of [canary, rotatedCanary, vaultCanary, vaultToken])
         expect(stored).not.toContain(value);
     });

@@ -44,6 +44,8 @@ import type { SignatureVerifier } from "../tool-review/signature-verifier.js";
 import type { SigningKeys } from "../tool-review/signing-keys.js";
 import type { CollectionService } from "../vectors/collection-service.js";
 import { registerVectorRoutes } from "../vectors/vector-routes.js";
+import { registerWorkflowRoutes } from "../workflows/workflow-routes.js";
+import type { WorkflowService } from "../workflows/workflow-service.js";
 import { registerCors } from "./cors.js";
 import { registerDocs } from "./docs.js";
 import { installErrorHandling } from "./error-handler.js";
@@ -66,6 +68,7 @@ export interface AppDependencies {
   dsl: DslService;
   runs: RunService;
   deployments: DeploymentService;
+  workflows: WorkflowService;
   policies: PolicyService;
   /** Dynamic endpoints (/hooks) and HTTP input servers. */
   endpoints: OpenedEndpoints;
@@ -167,6 +170,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       {
         ...deps.runs.streamDependencies(),
         reviewState: (tenantId, reviewId) => deps.toolReview.service.stateEvent(tenantId, reviewId),
+        workflowExecutionExists: (tenant, id) => deps.workflows.exists(tenant, id),
       },
     );
   });
@@ -175,5 +179,6 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   registerInputRoutes(context, deps.endpoints.inputs);
   await mountHooks(app, deps.endpoints.dispatcher, deps.bodyLimit);
   registerScheduleRoutes(context, deps.schedules);
+  registerWorkflowRoutes(context, deps.workflows);
   return app;
 }

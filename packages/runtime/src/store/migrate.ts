@@ -9,6 +9,7 @@ import * as memoryKnowledgeVectors from "./migrations/0006_memory_knowledge_vect
 import * as runs from "./migrations/0007_runs.js";
 import * as mcpAndReviews from "./migrations/0008_mcp_and_reviews.js";
 import * as toolKeyPins from "./migrations/0008b_tool_key_pins.js";
+import * as workflows from "./migrations/0009_workflows.js";
 import * as deployments from "./migrations/0010_deployments.js";
 import * as httpInputsAndEndpoints from "./migrations/0011_http_inputs_and_endpoints.js";
 import * as schedules from "./migrations/0012_schedules.js";
@@ -27,6 +28,7 @@ const migrations: Record<string, Migration> = {
   "0007_runs": runs,
   "0008_mcp_and_reviews": mcpAndReviews,
   "0008b_tool_key_pins": toolKeyPins,
+  "0009_workflows": workflows,
   "0010_deployments": deployments,
   "0011_http_inputs_and_endpoints": httpInputsAndEndpoints,
   "0012_schedules": schedules,

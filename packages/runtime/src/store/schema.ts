@@ -40,6 +40,9 @@ export interface Database {
   schedules: ScheduleTable;
   schedule_fires: ScheduleFireTable;
   deployments: DeploymentTable;
+  workflow_definitions: WorkflowDefinitionTable;
+  workflow_executions: WorkflowExecutionTable;
+  workflow_steps: WorkflowStepTable;
 }
 
 export interface UserTable {
@@ -537,4 +540,56 @@ export interface DeploymentTable {
   deployed_at: string;
   updated_at: string;
   stopped_at: string | null;
+}
+
+/** One version of a workflow definition; `spec` is its JSON (parameters, steps, output). */
+export interface WorkflowDefinitionTable {
+  tenant_id: string;
+  id: string;
+  version: number;
+  name: string;
+  description: string;
+  spec: string;
+  created_by: string;
+  created_at: string;
+}
+
+/** A workflow execution. JSON columns: parameters (references unresolved), spec, scope, result, pending_approval. */
+export interface WorkflowExecutionTable {
+  tenant_id: string;
+  id: string;
+  workflow_id: string;
+  workflow_name: string;
+  version: number;
+  status: string;
+  agent_id: string | null;
+  parameters: string;
+  spec: string;
+  scope: string;
+  result: string | null;
+  error: string | null;
+  pending_approval: string | null;
+  created_by: string;
+  created_at: string;
+  updated_at: string;
+  finished_at: string | null;
+  owner: string;
+  lease_until: string;
+}
+
+/** The persisted state of one step of an execution. JSON columns: output, run_ids, progress. */
+export interface WorkflowStepTable {
+  tenant_id: string;
+  execution_id: string;
+  step_id: string;
+  position: number;
+  type: string;
+  status: string;
+  attempts: number;
+  output: string | null;
+  error: string | null;
+  run_ids: string;
+  progress: string | null;
+  started_at: string | null;
+  finished_at: string | null;
 }

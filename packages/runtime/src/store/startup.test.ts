@@ -40,6 +40,7 @@ for (const target of databaseTargets) {
         expect(applied).toContain("0012_schedules");
         expect(applied).toContain("0012b_review_judge");
         expect(applied).toContain("0010_deployments");
+        expect(applied).toContain("0009_workflows");
         expect(await migrateToLatest(store.db, store.dialect)).toEqual([]);
       } finally {
         await store.close();

@@ -46,6 +46,7 @@ export async function openRetrieval(store: Store, config: Config, options: Retri
   );
   return {
     vectors,
+    embedder,
     memory: {
       service,
       consolidation: new MemoryConsolidation(store, vectors, keywords, {

@@ -25,6 +25,8 @@ export interface SubscribeOptions {
   topic?: "runs" | "reviews";
   /** One review's transitions, its current state first; implies topic `reviews`. */
   reviewId?: string;
+  /** One workflow execution's status and step events; the stream ends when it finishes. */
+  executionId?: string;
   signal?: AbortSignal;
 }
 
@@ -143,6 +145,7 @@ export class RunsResource {
     if (filter.agentId !== undefined) query.agent_id = pathId("agent", filter.agentId);
     if (filter.topic !== undefined) query.topic = filter.topic;
     if (filter.reviewId !== undefined) query.review_id = pathId("review", filter.reviewId);
+    if (filter.executionId !== undefined) query.execution_id = pathId("execution", filter.executionId);
     const response = await this.#transport.openStream(
       { method: "GET", path: streamRoutes.streamEvents.path, query },
       filter.signal,
