@@ -122,7 +122,7 @@ describe("symbiont schedules", () => {
     );
     const registered = await runCli(["dsl", "register", file], { env });
     expect(registered.stderr).toBe("");
-    expect(registered.stdout).toContain("Stored 1 schedule(s) and 0 policy rule(s)");
+    expect(registered.stdout).toContain("Stored 1 schedule(s), 0 policy rule(s) and 0 webhook endpoint(s)");
     const list = await runCli(["schedules", "list", "--agent", "reporter"], { env });
     expect(list.stdout).toContain("weekly_report");
     expect(list.stdout).toContain("Europe/Berlin");
