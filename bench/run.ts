@@ -67,14 +67,9 @@ async function main(): Promise<void> {
       ? []
       : await runSchedulesBenchmark(quick ? { schedules: 50, rounds: 3 } : { schedules: 200, rounds: 5 })),
     ...(others ? [] : await runDeploymentsBenchmark(quick ? 3 : 15)),
+    ...(others ? [] : await runWorkflowsBenchmark({ sequential: quick ? 20 : 100 })),
     ...(onlyRetrieval ? [] : await runDynamicEndpoints(load)),
     ...(onlyEndpoints ? [] : await runRetrieval(quick)),
-    ...(onlyRetrieval ? [] : runToolReviewEvaluation(quick ? 5 : 50)),
-    ...(onlyRetrieval ? [] : await runColdStart(startRuns)),
-    ...(onlyRetrieval ? [] : await runHttpThroughput(load)),
-    ...(onlyRetrieval ? [] : await runRunsBenchmark(runSettings)),
-    ...(onlyRetrieval ? [] : await runWorkflowsBenchmark({ sequential: quick ? 20 : 100 })),
-    ...(await runRetrieval(quick)),
   ];
   const report = {
     machine: {
