@@ -16,7 +16,7 @@ import {
 } from "./space-index.js";
 import { decodeVector, encodeVector, normalize } from "./vector-codec.js";
 import { countEntries, exactFromRows, storedVectors } from "./vector-rows.js";
-import type { VectorStore } from "./vector-store.js";
+import { dimensionMismatch, type VectorStore } from "./vector-store.js";
 
 export interface SpaceConfig {
   dimensions: number;
@@ -251,12 +251,7 @@ export class EmbeddedVectorStore implements VectorStore {
     const index = await this.load(tenantId, space);
     if (!index) return { hits: [], exact: true };
     if (query.length !== index.dimensions) {
-      // Collections check their queries first; this is a space filled by an embedder that has changed since.
-      throw new AppError(
-        "CONFLICT",
-        `The stored vectors have ${index.dimensions} dimensions but the query has ${query.length}; was the embedder changed? Re-ingest, or switch back`,
-        { space, stored_dimensions: index.dimensions, dimensions: query.length },
-      );
+      throw dimensionMismatch(space, index.dimensions, query.length);
     }
     const q =
       index.metric === "ip" && (await this.distanceOf(tenantId, space)) === "cosine"

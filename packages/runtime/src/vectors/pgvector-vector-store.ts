@@ -1,5 +1,4 @@
 import { type Kysely, sql } from "kysely";
-import { AppError } from "../server/app-error.js";
 import type { Store } from "../store/database.js";
 import type { Database } from "../store/schema.js";
 import { withWriteLock } from "../store/write-transaction.js";
@@ -7,7 +6,7 @@ import { type SearchOptions, type SpaceConfig, VectorWrites } from "./embedded-v
 import type { Hit } from "./space-index.js";
 import { decodeVector, normalize } from "./vector-codec.js";
 import { countEntries, storedVectors } from "./vector-rows.js";
-import type { VectorStore } from "./vector-store.js";
+import { dimensionMismatch, type VectorStore } from "./vector-store.js";
 
 type Distance = SpaceConfig["distance"];
 
@@ -129,11 +128,7 @@ export class PgvectorVectorStore implements VectorStore {
     let config = await this.spaceState(this.store.db, tenantId, space);
     if (!config) return { hits: [], exact: true };
     if (query.length !== config.dimensions) {
-      throw new AppError(
-        "CONFLICT",
-        `The stored vectors have ${config.dimensions} dimensions but the query has ${query.length}; was the embedder changed? Re-ingest, or switch back`,
-        { space, stored_dimensions: config.dimensions, dimensions: query.length },
-      );
+      throw dimensionMismatch(space, config.dimensions, query.length);
     }
     if (config.synced !== config.generation) {
       await this.catchUp(tenantId, space);

@@ -9,7 +9,7 @@ import { type SearchOptions, type SpaceConfig, VectorWrites } from "./embedded-v
 import type { Hit, SpaceMetric } from "./space-index.js";
 import { normalize } from "./vector-codec.js";
 import { countEntries, exactFromRows, storedVectors } from "./vector-rows.js";
-import type { VectorStore } from "./vector-store.js";
+import { dimensionMismatch, type VectorStore } from "./vector-store.js";
 
 const UPSERT_BATCH = 256;
 const QDRANT_DISTANCE = { cosine: "Cosine", dot: "Dot", euclidean: "Euclid" } as const;
@@ -76,11 +76,7 @@ export class QdrantVectorStore implements VectorStore {
     const config = await this.spaceConfig(this.store.db, tenantId, space);
     if (!config) return { hits: [], exact: true };
     if (query.length !== config.dimensions) {
-      throw new AppError(
-        "CONFLICT",
-        `The stored vectors have ${config.dimensions} dimensions but the query has ${query.length}; was the embedder changed? Re-ingest, or switch back`,
-        { space, stored_dimensions: config.dimensions, dimensions: query.length },
-      );
+      throw dimensionMismatch(space, config.dimensions, query.length);
     }
     const metric: SpaceMetric = config.metric === "euclidean" ? "l2" : "ip";
     const q = config.metric === "cosine" ? normalize(query) : query;

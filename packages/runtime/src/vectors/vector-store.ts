@@ -1,4 +1,5 @@
 import type { Kysely } from "kysely";
+import { AppError } from "../server/app-error.js";
 import type { Database } from "../store/schema.js";
 import type { SearchOptions, VectorWrites } from "./embedded-vector-store.js";
 import type { Hit } from "./space-index.js";
@@ -24,4 +25,16 @@ export interface VectorStore {
   vectorsOf(tenantId: string, space: string, ids: readonly string[]): Promise<Map<string, Float32Array>>;
   countAll(tenantId: string): Promise<number>;
   close(): void;
+}
+
+/**
+ * A query whose length differs from the space's stored vectors: the space was filled by an embedder
+ * that has changed since (collections check their own queries before they get here).
+ */
+export function dimensionMismatch(space: string, stored: number, asked: number): AppError {
+  return new AppError(
+    "CONFLICT",
+    `The stored vectors have ${stored} dimensions but the query has ${asked}; was the embedder changed? Re-ingest, or switch back`,
+    { space, stored_dimensions: stored, dimensions: asked },
+  );
 }
