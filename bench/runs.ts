@@ -6,21 +6,8 @@
  */
 import { createOpenAICompatible } from "@ai-sdk/openai-compatible";
 import { jsonSchema, type ModelMessage, streamText, tool } from "ai";
-import {
-  CLI,
-  cleanEnv,
-  cpuSeconds,
-  log,
-  makeTempDir,
-  type RuntimeReady,
-  round,
-  spawnNode,
-  stop,
-  summarize,
-  UNREACHABLE_RATE_LIMITS,
-  waitForReady,
-} from "./processes.js";
-import { startZeroLatencyModel } from "./zero-latency-model.js";
+import { post, startBenchAgentRuntime } from "./bench-agent-runtime.js";
+import { cpuSeconds, log, round, summarize } from "./processes.js";
 
 export interface RunSettings {
   /** Runs one after another, for latency. */
@@ -61,15 +48,6 @@ async function bareLoop(baseURL: string): Promise<void> {
   }
 }
 
-async function post(url: string, key: string, body: unknown): Promise<{ status: number; json: unknown }> {
-  const response = await fetch(url, {
-    method: "POST",
-    headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
-    body: JSON.stringify(body),
-  });
-  return { status: response.status, json: await response.json() };
-}
-
 async function pool(total: number, concurrency: number, work: () => Promise<void>): Promise<number> {
   let next = 0;
   const started = performance.now();
@@ -85,35 +63,8 @@ async function pool(total: number, concurrency: number, work: () => Promise<void
 }
 
 export async function runRunsBenchmark(settings: RunSettings) {
-  const model = await startZeroLatencyModel();
-  const dataDir = await makeTempDir();
-  const child = spawnNode(
-    [CLI, "up", "--port", "0", "--data-dir", dataDir, "--json", "--log-level", "warn"],
-    {
-      cwd: dataDir,
-      env: { ...cleanEnv(), ...UNREACHABLE_RATE_LIMITS, SYMBIONT_OLLAMA_BASE_URL: model.url },
-    },
-  );
+  const { model, child, api, key, close } = await startBenchAgentRuntime();
   try {
-    const ready = await waitForReady<RuntimeReady>(child);
-    const key = ready.admin_key;
-    if (!key) throw new Error("the runtime printed no admin_key on its first start");
-    const api = ready.api_url;
-    await post(`${api}/agents`, key, {
-      id: "bench",
-      name: "bench",
-      description: "benchmark agent",
-      system_prompt: "Answer briefly.",
-      tools: ["current_time"],
-      model: "bench",
-      temperature: 0,
-      top_p: 1,
-      max_tokens: 256,
-    });
-    await post(`${api}/policies`, key, {
-      name: "clock",
-      policy: 'permit(principal, action, resource == Tool::"current_time");',
-    });
     const runOnce = async () => {
       const { status, json } = await post(`${api}/agents/bench/execute`, key, { input: "what time is it?" });
       const run = json as { status: string; steps_count: number };
@@ -186,7 +137,6 @@ export async function runRunsBenchmark(settings: RunSettings) {
       },
     ];
   } finally {
-    await stop(child);
-    await model.close();
+    await close();
   }
 }

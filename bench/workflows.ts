@@ -4,62 +4,15 @@
  * another through `POST /agents/{id}/execute`. The difference is what the workflow layer adds per
  * step: persisting step states, waiting on the run's events, rendering templates, the result.
  */
-import {
-  CLI,
-  cleanEnv,
-  log,
-  makeTempDir,
-  type RuntimeReady,
-  round,
-  spawnNode,
-  stop,
-  summarize,
-  UNREACHABLE_RATE_LIMITS,
-  waitForReady,
-} from "./processes.js";
-import { startZeroLatencyModel } from "./zero-latency-model.js";
+
+import { post, startBenchAgentRuntime } from "./bench-agent-runtime.js";
+import { log, round, summarize } from "./processes.js";
 
 const STEPS = 3;
 
-async function post(url: string, key: string, body: unknown): Promise<{ status: number; json: unknown }> {
-  const response = await fetch(url, {
-    method: "POST",
-    headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
-    body: JSON.stringify(body),
-  });
-  return { status: response.status, json: await response.json() };
-}
-
 export async function runWorkflowsBenchmark(settings: { sequential: number }) {
-  const model = await startZeroLatencyModel();
-  const dataDir = await makeTempDir();
-  const child = spawnNode(
-    [CLI, "up", "--port", "0", "--data-dir", dataDir, "--json", "--log-level", "warn"],
-    {
-      cwd: dataDir,
-      env: { ...cleanEnv(), ...UNREACHABLE_RATE_LIMITS, SYMBIONT_OLLAMA_BASE_URL: model.url },
-    },
-  );
+  const { api, key, close } = await startBenchAgentRuntime();
   try {
-    const ready = await waitForReady<RuntimeReady>(child);
-    const key = ready.admin_key;
-    if (!key) throw new Error("the runtime printed no admin_key on its first start");
-    const api = ready.api_url;
-    await post(`${api}/agents`, key, {
-      id: "bench",
-      name: "bench",
-      description: "benchmark agent",
-      system_prompt: "Answer briefly.",
-      tools: ["current_time"],
-      model: "bench",
-      temperature: 0,
-      top_p: 1,
-      max_tokens: 256,
-    });
-    await post(`${api}/policies`, key, {
-      name: "clock",
-      policy: 'permit(principal, action, resource == Tool::"current_time");',
-    });
     const created = await post(`${api}/workflow-definitions`, key, {
       name: "chain",
       steps: [
@@ -134,7 +87,6 @@ export async function runWorkflowsBenchmark(settings: { sequential: number }) {
       },
     ];
   } finally {
-    await stop(child);
-    await model.close();
+    await close();
   }
 }
