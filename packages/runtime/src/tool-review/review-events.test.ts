@@ -96,15 +96,21 @@ for (const target of databaseTargets) {
       });
       const id = (submitted.body as { review_id: string }).review_id;
       await waitForStatus(server, id, "pending_review");
+      let decided: Promise<unknown> | undefined;
       const following = collectEvents(`${server.api}/events?review_id=${id}`, admin, {
-        enough: (events) => events.length >= 2,
+        enough: (events) => {
+          // Decided only once the stream has sent the current state: the subscription is live then.
+          if (events.length >= 1)
+            decided ??= server.call("POST", `/tool-review/sessions/${id}/decisions`, {
+              body: { decision: "reject", comments: "no", reviewer_id: "alice" },
+            });
+          return events.length >= 2;
+        },
         timeoutMs: 10_000,
       });
-      await new Promise((resolve) => setTimeout(resolve, 200));
-      await server.call("POST", `/tool-review/sessions/${id}/decisions`, {
-        body: { decision: "reject", comments: "no", reviewer_id: "alice" },
-      });
-      expect(transitionsOf((await following).events, id)).toEqual([
+      const { events } = await following;
+      await decided;
+      expect(transitionsOf(events, id)).toEqual([
         [null, "pending_review"],
         ["pending_review", "rejected"],
       ]);
